@@ -1,0 +1,48 @@
+// tests/support/test_support.h: what every shared-memory test needs: a
+// unique segment prefix, children with bounded lifetimes, and leak checks.
+#ifndef RINGCAST_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define RINGCAST_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/time/time.h"
+
+namespace ringcast::testing {
+
+// The directory segments live in during tests (/dev/shm).
+inline constexpr char kShmDir[] = "/dev/shm";
+
+// A segment prefix no other test process uses: "ringcast-t<pid>-<n>". The
+// leak check at exit fails the binary if any file with this process's
+// prefix is left in /dev/shm (and removes it, so the machine stays clean).
+std::string UniquePrefix();
+
+// Files in `dir` whose names start with `prefix` (no leading '/').
+std::vector<std::string> FilesWithPrefix(const std::string& dir,
+                                         const std::string& prefix);
+
+// Runs `body` in a forked child and waits; returns its exit code, or
+// 128+signal. The child dies by SIGALRM after `timeout`, so a hang fails.
+// Gtest assertions in the child are invisible: report by exit code.
+int RunInChild(absl::FunctionRef<int()> body,
+               absl::Duration timeout = absl::Seconds(60));
+
+// Starts `body` in a forked child without waiting (it dies by SIGALRM after
+// `timeout`). Pair with WaitChild or KillChild.
+pid_t StartChild(absl::FunctionRef<int()> body,
+                 absl::Duration timeout = absl::Seconds(60));
+
+// Waits at most `timeout` for `pid`; returns its exit code, 128+signal, or
+// -1 if it did not end in time (it is then killed and reaped).
+int WaitChild(pid_t pid, absl::Duration timeout = absl::Seconds(60));
+
+// SIGKILLs `pid` and reaps it.
+void KillChild(pid_t pid);
+
+}  // namespace ringcast::testing
+
+#endif  // RINGCAST_TESTS_SUPPORT_TEST_SUPPORT_H_
