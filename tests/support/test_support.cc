@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "transport/liveness.h"
 
 namespace ringcast::testing {
 
@@ -37,7 +38,10 @@ pid_t StartChild(absl::FunctionRef<int()> body, absl::Duration timeout) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::alarm(static_cast<unsigned>(absl::ToInt64Seconds(timeout)) + 1);
-    ::_exit(body());  // _exit: no atexit handlers, no second gtest teardown
+    const int code = body();
+    // What a clean exit's atexit would do, without gtest's second teardown.
+    transport::ReleaseProcessTokens();
+    ::_exit(code);
   }
   return pid;
 }

@@ -1,0 +1,39 @@
+// transport/futex.h: futex wait and wake on 32-bit words in shared memory.
+// Always the shared (not FUTEX_PRIVATE_FLAG) variants: waiter and waker are
+// usually different processes with different mappings of the word.
+#ifndef RINGCAST_TRANSPORT_FUTEX_H_
+#define RINGCAST_TRANSPORT_FUTEX_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace ringcast::transport {
+
+// Sleeps while `word` holds `expected`, at most `timeout`. Returns OK when
+// woken or when the word no longer holds `expected` (possibly spuriously:
+// callers re-check their condition), DeadlineExceeded on timeout.
+absl::Status FutexWait(const std::atomic<std::uint32_t>& word,
+                       std::uint32_t expected, absl::Duration timeout);
+
+// Wakes up to `count` waiters on `word`; returns how many were woken.
+int FutexWake(const std::atomic<std::uint32_t>& word, int count = INT32_MAX);
+
+// One word of a multi-word wait.
+struct FutexWaitItem {
+  const std::atomic<std::uint32_t>* word;
+  std::uint32_t expected;
+};
+
+// Sleeps until any word changes from its expected value or is woken, at
+// most `timeout` (futex_waitv, Linux 5.16+; at most 128 words). Returns OK,
+// DeadlineExceeded, or InvalidArgument for too many words.
+absl::Status FutexWaitAny(absl::Span<const FutexWaitItem> items,
+                          absl::Duration timeout);
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_FUTEX_H_

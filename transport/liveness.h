@@ -1,0 +1,56 @@
+// transport/liveness.h: is the process behind a shared-memory entry alive?
+//
+// The authority is a lock, not a pid. Each process holds an exclusive flock
+// on its own liveness file "/<prefix>.<domain>.live.<16 hex>" beside the
+// segments for its whole life; the kernel drops the lock when the process
+// dies, kill -9 included. An entry records the 64-bit token id, which names
+// the file. The entry's process is dead when the file is gone or can be
+// locked by someone else. This holds across PID namespaces and pid reuse.
+#ifndef RINGCAST_TRANSPORT_LIVENESS_H_
+#define RINGCAST_TRANSPORT_LIVENESS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "transport/shm_options.h"
+
+namespace ringcast::transport {
+
+// The liveness token id of this process for options' dir, prefix and domain,
+// creating the locked file on first use. Never 0. A forked child gets its
+// own token on first use (it does not inherit its parent's).
+absl::StatusOr<std::uint64_t> ProcessToken(const ShmOptions& options);
+
+// Removes this process's liveness files and forgets its tokens, as a clean
+// exit does (via atexit). For processes that leave with _exit, such as forked
+// test children; entries naming the tokens then read as dead.
+void ReleaseProcessTokens();
+
+// Removes the liveness files in options' domain whose processes are dead
+// (and half-made ones). Returns how many were removed.
+int SweepDeadTokens(const ShmOptions& options);
+
+// The segment-style name of token `id`'s file: "/<prefix>.<domain>.live.<hex>".
+std::string LivenessName(const ShmOptions& options, std::uint64_t id);
+
+// Whether the process owning token `id` is alive. A dead token's file is
+// removed. Token 0 is never alive.
+bool IsTokenAlive(const ShmOptions& options, std::uint64_t id);
+
+// Memoises IsTokenAlive over one scan of a table, where many entries share
+// a few processes.
+class LivenessCache {
+ public:
+  explicit LivenessCache(const ShmOptions& options) : options_(options) {}
+  bool IsAlive(std::uint64_t id);
+
+ private:
+  const ShmOptions& options_;
+  absl::flat_hash_map<std::uint64_t, bool> known_;
+};
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_LIVENESS_H_

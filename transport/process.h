@@ -1,0 +1,26 @@
+// transport/process.h: facts about processes, for people to read (a pid and
+// its start time may prove a process alive in this PID namespace; liveness
+// itself is decided by transport/liveness.h).
+#ifndef RINGCAST_TRANSPORT_PROCESS_H_
+#define RINGCAST_TRANSPORT_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ringcast::transport {
+
+// Field 22 of /proc/<pid>/stat (clock ticks after boot), or 0 if unreadable.
+std::uint64_t ProcessStartTime(pid_t pid);
+
+// The executable's name (/proc/<pid>/comm), or "" if unreadable.
+std::string ProcessName(pid_t pid);
+
+// CLOCK_REALTIME in nanoseconds: publish times are wall-clock so that
+// processes (and people) can compare them.
+std::int64_t WallNanos();
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_PROCESS_H_

@@ -1,0 +1,309 @@
+#include "transport/reader.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "transport/futex.h"
+#include "transport/liveness.h"
+#include "transport/status_macros.h"
+#include "transport/words.h"
+
+namespace ringcast::transport {
+namespace {
+
+using internal::EntryState;
+using internal::EpochOf;
+using internal::StateOf;
+
+// Signed distance between two 40-bit stamps: 0 = the sample we want,
+// negative = older (or still being written), positive = we were lapped.
+std::int64_t StampDiff(std::uint64_t found, std::uint64_t expected) {
+  const std::uint64_t d = (found - expected) & internal::kStampMask;
+  return (d & (std::uint64_t{1} << 39)) ? static_cast<std::int64_t>(d | ~internal::kStampMask)
+                                        : static_cast<std::int64_t>(d);
+}
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// A reader lapped again and again while re-reading gives up for this call
+// and tries again at the next; the writer cannot starve it for longer.
+constexpr int kMaxLapRetries = 8;
+
+}  // namespace
+
+absl::StatusOr<Reader> Reader::Create(const ShmOptions& options, absl::string_view topic,
+                                      const TopicConfig& config,
+                                      const ReaderOptions& reader_options) {
+  RINGCAST_ASSIGN_OR_RETURN(const std::uint64_t token, ProcessToken(options));
+  RINGCAST_ASSIGN_OR_RETURN(TopicSegment segment, TopicSegment::Join(options, topic, config));
+  auto t = std::make_unique<TopicSegment>(std::move(segment));
+  t->ReclaimDead();
+  const std::uint32_t flags =
+      reader_options.transient_local ? internal::kSubscriberTransientLocal : 0;
+  absl::StatusOr<TopicSegment::SubscriberClaim> claim = t->ClaimSubscriber(token, flags);
+  if (!claim.ok()) {
+    t->Leave();
+    return claim.status();
+  }
+  return Reader(std::move(t), *claim, reader_options);
+}
+
+Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
+               const ReaderOptions& options)
+    : topic_(std::move(topic)), index_(claim.index), subscriber_id_(claim.subscriber_id),
+      options_(options) {
+  const TopicGeometry& g = topic_->geometry();
+  depth_ = g.depth;
+  mask_ = g.depth - 1;
+  slot_size_ = g.slot_size;
+  inline_capacity_ = g.inline_capacity;
+  counters_ = &topic_->subscriber_counters(index_);
+  cursors_ = topic_->cursors(index_);
+  // Acquire: pairs with the release bump of every claim and release, so the
+  // ring states read below are at least this recent.
+  known_generation_ = topic_->header().ring_generation.load(std::memory_order_acquire);
+  rings_.resize(g.max_publishers);
+  for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
+    Ring& r = rings_[i];
+    const internal::RingControl& rc = topic_->ring_control(i);
+    r.index = i;
+    r.slots = topic_->slots(i);
+    r.hot = &topic_->ring_hot(i);
+    // Acquire: pairs with the claimer's release of kActive.
+    const std::uint64_t s = rc.state.load(std::memory_order_acquire);
+    r.epoch = EpochOf(s);
+    r.active = StateOf(s) == EntryState::kActive;
+    r.publisher_id = rc.publisher_id.load(std::memory_order_relaxed);
+    // Acquire: samples below head are complete.
+    const std::uint64_t head = r.hot->head.load(std::memory_order_acquire);
+    r.cursor = options_.transient_local && head > depth_ ? head - depth_
+               : options_.transient_local                ? 0
+                                                         : head;
+    // Relaxed: our own entry; observers tolerate a stale cursor.
+    cursors_[i].store(r.cursor, std::memory_order_relaxed);
+  }
+  RebuildPolled();
+}
+
+Reader::Reader(Reader&& other) noexcept { *this = std::move(other); }
+
+Reader& Reader::operator=(Reader&& other) noexcept {
+  if (this != &other) {
+    Close();
+    topic_ = std::move(other.topic_);
+    index_ = other.index_;
+    subscriber_id_ = other.subscriber_id_;
+    options_ = other.options_;
+    mask_ = other.mask_;
+    depth_ = other.depth_;
+    slot_size_ = other.slot_size_;
+    inline_capacity_ = other.inline_capacity_;
+    known_generation_ = other.known_generation_;
+    rings_ = std::move(other.rings_);
+    polled_ = std::move(other.polled_);
+    next_polled_ = other.next_polled_;
+    received_ = other.received_;
+    lost_ = other.lost_;
+    pending_lost_ = other.pending_lost_;
+    counters_ = other.counters_;
+    cursors_ = other.cursors_;
+  }
+  return *this;
+}
+
+Reader::~Reader() { Close(); }
+
+void Reader::Close() {
+  if (topic_ == nullptr) return;
+  topic_->ReleaseSubscriber(index_);
+  topic_->Leave();
+  topic_.reset();
+}
+
+const std::atomic<std::uint32_t>& Reader::doorbell() const {
+  return topic_->doorbell(index_).word;
+}
+
+void Reader::Resync() {
+  // Acquire: pairs with the release bump after a claim or release.
+  known_generation_ = topic_->header().ring_generation.load(std::memory_order_acquire);
+  for (Ring& r : rings_) {
+    const internal::RingControl& rc = topic_->ring_control(r.index);
+    const std::uint64_t s = rc.state.load(std::memory_order_acquire);
+    const bool active = StateOf(s) == EntryState::kActive;
+    if (active && EpochOf(s) != r.epoch) {
+      // A new owner continues the ring's sequence from its start_seq;
+      // samples before it still belong to the previous owner.
+      r.prev_publisher_id = r.publisher_id;
+      r.boundary = rc.start_seq.load(std::memory_order_relaxed);
+      r.publisher_id = rc.publisher_id.load(std::memory_order_relaxed);
+      r.epoch = EpochOf(s);
+    }
+    r.active = active;
+  }
+  RebuildPolled();
+}
+
+void Reader::RebuildPolled() {
+  polled_.clear();
+  for (const Ring& r : rings_) {
+    // Acquire: see every sample below head. An inactive ring stays polled
+    // until we have drained what its last owner published.
+    if (r.active || r.cursor < r.hot->head.load(std::memory_order_acquire)) {
+      polled_.push_back(r.index);
+    }
+  }
+  next_polled_ = 0;
+}
+
+void Reader::CountLost(std::uint64_t n) {
+  lost_ += n;
+  pending_lost_ += n;
+  // Relaxed: a counter for observers; we are its only writer.
+  counters_->lost.store(lost_, std::memory_order_relaxed);
+}
+
+Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
+                                   SampleInfo* info) {
+  for (int attempt = 0; attempt < kMaxLapRetries; ++attempt) {
+    const std::uint64_t seq = ring.cursor;
+    const auto* slot =
+        reinterpret_cast<const internal::SlotHeader*>(ring.slots + (seq & mask_) * slot_size_);
+    // Acquire: pairs with the writer's release store of the even stamp.
+    const std::uint64_t word = slot->word.load(std::memory_order_acquire);
+    const std::int64_t diff =
+        StampDiff(word >> internal::kSizeBits, internal::StampOf(2 * seq + 2));
+    if (diff < 0) return ReadResult::kEmpty;  // not published yet
+    if (diff == 0) {
+      const std::uint32_t size = word & internal::kPooledSize;
+      if (size > inline_capacity_) {
+        // Corrupt (or a pooled reference this reader cannot follow yet):
+        // never read past the slot; count it lost and move on.
+        ring.cursor = seq + 1;
+        CountLost(1);
+        continue;
+      }
+      payload->resize(size);
+      const auto* words = reinterpret_cast<const std::atomic<std::uint64_t>*>(slot + 1);
+      internal::LoadWordsRelaxed(words, size, payload->data());
+      const std::int64_t publish_ns = slot->publish_ns.load(std::memory_order_relaxed);
+      // Pairs with the writer's release fence: if we read a newer word, the
+      // re-load below sees the newer stamp and the copy is discarded.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (slot->word.load(std::memory_order_relaxed) != word) continue;  // lapped mid-copy
+      info->sequence = seq;
+      info->publish_time_ns = publish_ns;
+      info->publisher_id = seq >= ring.boundary ? ring.publisher_id : ring.prev_publisher_id;
+      info->lost_before = pending_lost_;
+      info->size = size;
+      pending_lost_ = 0;
+      ring.cursor = seq + 1;
+      ++received_;
+      // Relaxed: counters and cursor are for observers; we are the writer.
+      counters_->received.store(received_, std::memory_order_relaxed);
+      cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
+      return ReadResult::kSample;
+    }
+    // Lapped: the slot holds a later sample. Skip to the oldest one that
+    // cannot be under the writer's pen: the writer may be filling slot
+    // `head`, so head - depth + 1 is the oldest safe start.
+    // Acquire: samples below head are complete.
+    const std::uint64_t head = ring.hot->head.load(std::memory_order_acquire);
+    std::uint64_t oldest = head + 1 > depth_ ? head + 1 - depth_ : 0;
+    if (oldest <= seq) oldest = seq + 1;  // a corrupt head must not stall us
+    CountLost(oldest - seq);
+    ring.cursor = oldest;
+    cursors_[ring.index].store(oldest, std::memory_order_relaxed);
+  }
+  return ReadResult::kEmpty;
+}
+
+absl::StatusOr<bool> Reader::Take(std::vector<std::byte>* payload, SampleInfo* info) {
+  // Acquire: pairs with the release bump after a ring claim or release.
+  if (topic_->header().ring_generation.load(std::memory_order_acquire) != known_generation_) {
+    Resync();
+  }
+  const std::size_t n = polled_.size();
+  bool drained_inactive = false;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t at = next_polled_ + k < n ? next_polled_ + k : next_polled_ + k - n;
+    Ring& ring = rings_[polled_[at]];
+    if (TryRead(ring, payload, info) == ReadResult::kSample) {
+      next_polled_ = at + 1 < n ? at + 1 : 0;  // round-robin between publishers
+      return true;
+    }
+    drained_inactive = drained_inactive || !ring.active;
+  }
+  if (drained_inactive) RebuildPolled();
+  return false;
+}
+
+bool Reader::RingHasData(const Ring& ring) const {
+  const auto* slot = reinterpret_cast<const internal::SlotHeader*>(
+      ring.slots + (ring.cursor & mask_) * slot_size_);
+  // Acquire: pairs with the writer's release store of the even stamp.
+  const std::uint64_t word = slot->word.load(std::memory_order_acquire);
+  return StampDiff(word >> internal::kSizeBits, internal::StampOf(2 * ring.cursor + 2)) >= 0;
+}
+
+bool Reader::HasData() {
+  if (topic_->header().ring_generation.load(std::memory_order_acquire) != known_generation_) {
+    Resync();
+  }
+  for (const std::uint32_t i : polled_) {
+    if (RingHasData(rings_[i])) return true;
+  }
+  return false;
+}
+
+absl::Status Reader::Wait(absl::Duration timeout) {
+  if (HasData()) return absl::OkStatus();
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + timeout;
+  if (options_.spin > absl::ZeroDuration()) {
+    const absl::Time spin_end = start + std::min(options_.spin, timeout);
+    do {
+      for (int i = 0; i < 64; ++i) {
+        if (HasData()) return absl::OkStatus();
+        CpuRelax();
+      }
+    } while (absl::Now() < spin_end);
+  }
+  std::atomic<std::uint64_t>& sleeping = topic_->header().sleeping[index_ / 64];
+  const std::uint64_t bit = std::uint64_t{1} << (index_ % 64);
+  const std::atomic<std::uint32_t>& bell = doorbell();
+  for (;;) {
+    // Acquire: pairs with the publisher's release increment, so a sample
+    // committed before the ring is visible after we wake.
+    const std::uint32_t seen = bell.load(std::memory_order_acquire);
+    // Seq_cst RMW and fence: pair with the publisher's fence between its
+    // commit and its read of the sleeping mask. Either it sees our bit and
+    // rings, or we see its sample below.
+    sleeping.fetch_or(bit, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (HasData()) {
+      sleeping.fetch_and(~bit, std::memory_order_relaxed);
+      return absl::OkStatus();
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      sleeping.fetch_and(~bit, std::memory_order_relaxed);
+      return absl::DeadlineExceededError(
+          absl::StrCat("no sample on ", topic_->topic(), " within ",
+                       absl::FormatDuration(timeout)));
+    }
+    // The doorbell changes on every ring, so a ring after `seen` was read
+    // returns at once instead of sleeping.
+    const absl::Status s = FutexWait(bell, seen, left);
+    // Relaxed: clearing our own advisory bit (a publisher may have already).
+    sleeping.fetch_and(~bit, std::memory_order_relaxed);
+    if (!s.ok() && !absl::IsDeadlineExceeded(s)) return s;
+    if (HasData()) return absl::OkStatus();
+  }
+}
+
+}  // namespace ringcast::transport

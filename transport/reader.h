@@ -1,0 +1,122 @@
+// transport/reader.h: the bytes-level subscriber. A Reader holds one entry
+// in its topic's subscriber table and reads every publisher's ring, in
+// order per publisher. Loss is never silent: a Reader lapped by a publisher
+// skips to the oldest sample still present and reports how many it missed
+// with the next sample it delivers, and in the shared counters.
+//
+//   auto r = Reader::Create(options, "/imu", config);
+//   std::vector<std::byte> bytes;
+//   SampleInfo info;
+//   while (r->Wait(absl::Seconds(1)).ok()) {
+//     if (*r->Take(&bytes, &info)) Use(bytes, info);
+//   }
+#ifndef RINGCAST_TRANSPORT_READER_H_
+#define RINGCAST_TRANSPORT_READER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "transport/topic.h"
+
+namespace ringcast::transport {
+
+struct ReaderOptions {
+  // Transient-local durability: start `depth` samples back on every ring
+  // that exists when the reader is created, instead of at its head.
+  bool transient_local = false;
+  // How long Wait() polls before it sleeps on the doorbell. Zero sleeps at
+  // once (an idle subscriber then costs no CPU at all).
+  absl::Duration spin = absl::Microseconds(20);
+};
+
+// What came with a sample besides its bytes.
+struct SampleInfo {
+  std::uint64_t sequence = 0;        // per publisher ring, consecutive
+  std::int64_t publish_time_ns = 0;  // CLOCK_REALTIME at publish
+  std::uint64_t publisher_id = 0;    // unique per topic segment
+  std::uint64_t lost_before = 0;     // samples lost since the previous one
+  std::uint32_t size = 0;            // payload bytes
+};
+
+class Reader {
+ public:
+  static absl::StatusOr<Reader> Create(const ShmOptions& options, absl::string_view topic,
+                                       const TopicConfig& config,
+                                       const ReaderOptions& reader_options = {});
+
+  Reader(Reader&&) noexcept;
+  Reader& operator=(Reader&&) noexcept;
+  ~Reader();  // frees the entry; unlinks the topic if it was the last user
+
+  // Copies the next sample into `payload` (reusing its capacity) and fills
+  // `info`. Returns false when there is nothing new. A sample the publisher
+  // overwrote during the copy is counted lost, never delivered.
+  absl::StatusOr<bool> Take(std::vector<std::byte>* payload, SampleInfo* info);
+
+  // True when Take would deliver a sample.
+  bool HasData();
+
+  // Returns OK as soon as HasData(), DeadlineExceeded after `timeout`.
+  // Spins for ReaderOptions::spin, then sleeps on the doorbell futex.
+  absl::Status Wait(absl::Duration timeout);
+
+  std::uint64_t received() const { return received_; }
+  std::uint64_t lost() const { return lost_; }
+  std::uint64_t subscriber_id() const { return subscriber_id_; }
+  std::uint32_t subscriber_index() const { return index_; }
+  const TopicSegment& topic() const { return *topic_; }
+  // The word publishers ring; for waiting on many readers at once.
+  const std::atomic<std::uint32_t>& doorbell() const;
+
+ private:
+  struct Ring {
+    std::uint32_t index = 0;
+    std::uint64_t epoch = 0;
+    std::uint64_t cursor = 0;          // next sequence to read
+    std::uint64_t publisher_id = 0;    // of samples >= boundary
+    std::uint64_t prev_publisher_id = 0;
+    std::uint64_t boundary = 0;
+    bool active = false;               // owned by a live publisher
+    std::byte* slots = nullptr;
+    internal::RingHot* hot = nullptr;
+  };
+  enum class ReadResult { kEmpty, kSample };
+
+  Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
+         const ReaderOptions& options);
+  void Resync();
+  void RebuildPolled();
+  ReadResult TryRead(Ring& ring, std::vector<std::byte>* payload, SampleInfo* info);
+  bool RingHasData(const Ring& ring) const;
+  void CountLost(std::uint64_t n);
+  void Close();
+
+  std::unique_ptr<TopicSegment> topic_;
+  std::uint32_t index_ = 0;
+  std::uint64_t subscriber_id_ = 0;
+  ReaderOptions options_;
+  std::uint64_t mask_ = 0;
+  std::uint32_t depth_ = 0;
+  std::uint32_t slot_size_ = 0;
+  std::uint32_t inline_capacity_ = 0;
+  std::uint64_t known_generation_ = ~std::uint64_t{0};
+  std::vector<Ring> rings_;               // one per ring of the table
+  std::vector<std::uint32_t> polled_;     // rings that may hold samples for us
+  std::size_t next_polled_ = 0;           // round-robin position
+  std::uint64_t received_ = 0;
+  std::uint64_t lost_ = 0;
+  std::uint64_t pending_lost_ = 0;        // reported with the next sample
+  internal::SubscriberCounters* counters_ = nullptr;
+  std::atomic<std::uint64_t>* cursors_ = nullptr;
+};
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_READER_H_

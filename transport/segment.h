@@ -1,0 +1,122 @@
+// transport/segment.h: a named shared-memory segment, created once and
+// opened by many processes.
+//
+// Life cycle (design.md, "Segment life cycle"):
+//  - Create: open(O_CREAT|O_EXCL), flock(LOCK_EX), allocate every page with
+//    posix_fallocate (a full /dev/shm is an error now, never a SIGBUS later),
+//    initialise, store the magic last with release, downgrade to LOCK_SH.
+//  - Open: flock(LOCK_SH), which waits for a creator still initialising,
+//    then check the header. A file without magic under LOCK_SH has a dead
+//    creator; an OpenOrCreate caller that gets LOCK_EX without waiting
+//    re-initialises it in place. Nobody ever waits for LOCK_EX, so a
+//    participant never blocks an opener.
+//  - Participants keep LOCK_SH for as long as they use the segment. The last
+//    one to leave can take LOCK_EX without blocking and unlinks the name.
+//    The kernel drops a dead process's lock, so a crash never pins a name.
+//  - Observers (the CLI) map read-only and take no lock: watching a topic
+//    never keeps its segment alive.
+#ifndef RINGCAST_TRANSPORT_SEGMENT_H_
+#define RINGCAST_TRANSPORT_SEGMENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "transport/segment_layout.h"
+#include "transport/shm_options.h"
+
+namespace ringcast::transport {
+
+class Segment {
+ public:
+  enum class Access {
+    kParticipant,  // read-write, holds LOCK_SH until Leave() or destruction
+    kObserver,     // read-only, no lock
+  };
+
+  // Fills a freshly allocated, zeroed segment past the SegmentHeader (the
+  // header and the magic are written by Segment).
+  using InitFn = absl::FunctionRef<void(std::byte* base, std::uint64_t size)>;
+
+  // Opens segment `name` ("/<prefix>.<domain>.<rest>") as a participant, or
+  // creates it with `size` bytes when absent or when its creator died before
+  // finishing. Fails with PermissionDenied when the file belongs to another
+  // user or is looser than configured, DataLoss when its header is corrupt,
+  // FailedPrecondition on a layout version or kind mismatch, and
+  // ResourceExhausted when the directory has no room for `size` bytes.
+  static absl::StatusOr<Segment> OpenOrCreate(const ShmOptions& options,
+                                              absl::string_view name,
+                                              SegmentKind kind,
+                                              std::uint64_t size,
+                                              InitFn init);
+
+  // Like OpenOrCreate, but fails with AlreadyExists if the name exists.
+  static absl::StatusOr<Segment> Create(const ShmOptions& options,
+                                        absl::string_view name,
+                                        SegmentKind kind, std::uint64_t size,
+                                        InitFn init);
+
+  // Opens an existing, fully initialised segment. NotFound if absent;
+  // Unavailable if its creator is initialising it or died doing so.
+  static absl::StatusOr<Segment> Open(const ShmOptions& options,
+                                      absl::string_view name,
+                                      SegmentKind kind, Access access);
+
+  // Removes the name `name` from options.dir (mappings stay valid).
+  static absl::Status Unlink(const ShmOptions& options, absl::string_view name);
+
+  // True if no participant holds `name` (no live process uses it).
+  static absl::StatusOr<bool> IsUnused(const ShmOptions& options,
+                                       absl::string_view name);
+
+  Segment(Segment&& other) noexcept;
+  Segment& operator=(Segment&& other) noexcept;
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment();  // unmaps and closes; never unlinks
+
+  // Stops participating; if no other participant holds the segment, unlinks
+  // it. Returns true if this call unlinked it. The mapping stays valid until
+  // destruction.
+  bool Leave();
+
+  std::byte* base() const { return base_; }
+  std::uint64_t size() const { return size_; }
+  const std::string& name() const { return name_; }
+  const std::string& path() const { return path_; }
+  const SegmentHeader& header() const {
+    return *reinterpret_cast<const SegmentHeader*>(base_);
+  }
+  bool writable() const { return access_ == Access::kParticipant; }
+
+ private:
+  Segment(std::string name, std::string path, int fd, std::byte* base,
+          std::uint64_t size, Access access)
+      : name_(std::move(name)), path_(std::move(path)), fd_(fd), base_(base),
+        size_(size), access_(access) {}
+  static absl::StatusOr<Segment> OpenOrCreateImpl(const ShmOptions& options,
+                                                  absl::string_view name,
+                                                  SegmentKind kind, std::uint64_t size,
+                                                  InitFn init, bool create_only);
+  void Reset();
+
+  std::string name_;
+  std::string path_;
+  int fd_ = -1;
+  std::byte* base_ = nullptr;
+  std::uint64_t size_ = 0;
+  Access access_ = Access::kObserver;
+};
+
+// The full path of segment `name` in options.dir; InvalidArgument unless
+// `name` is "/" followed by 1..NAME_MAX characters with no other '/'.
+absl::StatusOr<std::string> SegmentPath(const ShmOptions& options,
+                                        absl::string_view name);
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_SEGMENT_H_

@@ -1,0 +1,58 @@
+// transport/segment_layout.h: the header every ringcast segment starts with.
+// The table, the struct and the asserts change together; any change of
+// offset, width or meaning bumps kLayoutVersion.
+//   off size field               meaning
+//   0   8    magic               kSegmentMagic, release-stored LAST by the
+//                                creator; 0 = creator died mid-initialisation
+//   8   4    layout_version      kLayoutVersion of the creator
+//   12  4    kind                SegmentKind
+//   16  8    total_size          bytes the creator allocated
+//   24  4    creator_pid         + creator_start_time identify a process
+//   28  4    header_size         bytes of the kind-specific header that
+//                                follows this one (lets headers grow)
+//   32  8    creator_start_time  field 22 of /proc/<pid>/stat
+//   40  24   reserved            0; room to grow
+#ifndef RINGCAST_TRANSPORT_SEGMENT_LAYOUT_H_
+#define RINGCAST_TRANSPORT_SEGMENT_LAYOUT_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace ringcast::transport {
+
+inline constexpr std::uint64_t kSegmentMagic = 0x5453414347474E52;  // "RNGGCAST"
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::size_t kCacheLine = 64;  // ABI: not hardware_*_size
+
+enum class SegmentKind : std::uint32_t { kRegistry = 1, kTopic = 2, kPool = 3 };
+
+const char* SegmentKindName(SegmentKind kind);
+
+struct alignas(kCacheLine) SegmentHeader {
+  std::atomic<std::uint64_t> magic;
+  std::uint32_t layout_version;
+  SegmentKind kind;
+  std::uint64_t total_size;
+  std::uint32_t creator_pid;
+  std::uint32_t header_size;
+  std::uint64_t creator_start_time;
+  std::uint8_t reserved[24];
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "shared atomics must not hide a process-local lock");
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(std::is_standard_layout_v<SegmentHeader> &&
+              std::is_trivially_destructible_v<SegmentHeader>);
+static_assert(sizeof(SegmentHeader) == 64 && alignof(SegmentHeader) == 64);
+static_assert(offsetof(SegmentHeader, layout_version) == 8);
+static_assert(offsetof(SegmentHeader, kind) == 12);
+static_assert(offsetof(SegmentHeader, total_size) == 16);
+static_assert(offsetof(SegmentHeader, creator_pid) == 24);
+static_assert(offsetof(SegmentHeader, header_size) == 28);
+static_assert(offsetof(SegmentHeader, creator_start_time) == 32);
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_SEGMENT_LAYOUT_H_

@@ -1,0 +1,319 @@
+#include "transport/topic.h"
+
+#include <unistd.h>
+
+#include <bit>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "transport/liveness.h"
+#include "transport/names.h"
+#include "transport/process.h"
+#include "transport/status_macros.h"
+
+namespace ringcast::transport {
+namespace {
+
+using internal::EntryState;
+using internal::EpochOf;
+using internal::MakeState;
+using internal::StateOf;
+
+absl::Status OutOfRange(absl::string_view field, std::uint64_t value,
+                        absl::string_view valid) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("topic config ", field, " = ", value, ": valid ", valid));
+}
+
+std::uint32_t SlotSizeFor(std::uint32_t inline_capacity) {
+  return static_cast<std::uint32_t>(
+      internal::RoundUp64(internal::kSlotHeaderSize + inline_capacity));
+}
+
+std::uint64_t SegmentSizeFor(const TopicConfig& c) {
+  const std::uint64_t rings = sizeof(SegmentHeader) + sizeof(internal::TopicHeader);
+  return rings + internal::RingStride(c.depth, SlotSizeFor(c.inline_capacity)) * c.max_publishers +
+         internal::SubscriberStride(c.max_publishers, c.max_held_samples) * c.max_subscribers;
+}
+
+void InitTopic(const TopicConfig& c, std::byte* base, std::uint64_t /*size*/) {
+  auto* h = reinterpret_cast<internal::TopicHeader*>(base + sizeof(SegmentHeader));
+  reinterpret_cast<SegmentHeader*>(base)->header_size = sizeof(internal::TopicHeader);
+  std::memcpy(h->type_name, c.type_name.data(), c.type_name.size());
+  h->type_hash = c.type_hash;
+  h->depth = c.depth;
+  h->slot_size = SlotSizeFor(c.inline_capacity);
+  h->max_publishers = c.max_publishers;
+  h->max_subscribers = c.max_subscribers;
+  h->max_held_samples = c.max_held_samples;
+  h->max_message_size = c.max_message_size;
+  h->rings_offset = sizeof(SegmentHeader) + sizeof(internal::TopicHeader);
+  h->ring_stride = internal::RingStride(c.depth, h->slot_size);
+  h->subscribers_offset = h->rings_offset + h->ring_stride * c.max_publishers;
+  h->subscriber_stride = internal::SubscriberStride(c.max_publishers, c.max_held_samples);
+  // Endpoint ids start at 1: 0 means "none" everywhere.
+  h->next_endpoint_id.store(1, std::memory_order_relaxed);
+  // Everything else is zero from posix_fallocate: free entries, empty slots.
+}
+
+absl::Status Corrupt(const Segment& s, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("topic segment ", s.path(), ": ", what,
+                                          "; the segment is corrupt"));
+}
+
+}  // namespace
+
+absl::Status ValidateTopicConfig(const TopicConfig& c) {
+  if (c.type_name.empty() || c.type_name.size() >= internal::kTypeNameSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "topic config type_name '", c.type_name, "': valid 1..",
+        internal::kTypeNameSize - 1, " bytes"));
+  }
+  if (c.depth == 0 || c.depth > internal::kMaxDepth || !std::has_single_bit(c.depth)) {
+    return OutOfRange("depth", c.depth, "a power of two in 1..65536");
+  }
+  if (c.inline_capacity > internal::kMaxSlotSize - internal::kSlotHeaderSize) {
+    return OutOfRange("inline_capacity", c.inline_capacity, "0..65520");
+  }
+  if (c.max_publishers == 0 || c.max_publishers > internal::kMaxPublishers) {
+    return OutOfRange("max_publishers", c.max_publishers, "1..64");
+  }
+  if (c.max_subscribers == 0 || c.max_subscribers > internal::kMaxSubscribers) {
+    return OutOfRange("max_subscribers", c.max_subscribers, "1..512");
+  }
+  if (c.max_held_samples > internal::kMaxHeldSamples) {
+    return OutOfRange("max_held_samples", c.max_held_samples, "0..64");
+  }
+  if (c.max_message_size > (std::uint64_t{1} << 40)) {
+    return OutOfRange("max_message_size", c.max_message_size, "0..1 TiB");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TopicGeometry> ReadGeometry(const Segment& segment) {
+  const std::uint64_t size = segment.size();
+  if (size < sizeof(SegmentHeader) + sizeof(internal::TopicHeader)) {
+    return Corrupt(segment, absl::StrCat("size ", size, " is smaller than its headers"));
+  }
+  const auto& h =
+      *reinterpret_cast<const internal::TopicHeader*>(segment.base() + sizeof(SegmentHeader));
+  // Read each field once into the copy; validate only the copy.
+  TopicGeometry g;
+  char name[internal::kTypeNameSize];
+  std::memcpy(name, h.type_name, sizeof name);
+  name[sizeof name - 1] = '\0';
+  g.type_name = name;
+  g.type_hash = h.type_hash;
+  g.depth = h.depth;
+  g.slot_size = h.slot_size;
+  g.max_publishers = h.max_publishers;
+  g.max_subscribers = h.max_subscribers;
+  g.max_held_samples = h.max_held_samples;
+  g.max_message_size = h.max_message_size;
+  g.rings_offset = h.rings_offset;
+  g.ring_stride = h.ring_stride;
+  g.subscribers_offset = h.subscribers_offset;
+  g.subscriber_stride = h.subscriber_stride;
+
+  if (g.depth == 0 || g.depth > internal::kMaxDepth || !std::has_single_bit(g.depth)) {
+    return Corrupt(segment, absl::StrCat("depth ", g.depth, " is not a power of two <= 65536"));
+  }
+  if (g.slot_size < 64 || g.slot_size > internal::kMaxSlotSize || g.slot_size % 64 != 0) {
+    return Corrupt(segment, absl::StrCat("slot size ", g.slot_size,
+                                         " is not a multiple of 64 in 64..65536"));
+  }
+  g.inline_capacity = g.slot_size - internal::kSlotHeaderSize;
+  if (g.max_publishers == 0 || g.max_publishers > internal::kMaxPublishers ||
+      g.max_subscribers == 0 || g.max_subscribers > internal::kMaxSubscribers ||
+      g.max_held_samples > internal::kMaxHeldSamples) {
+    return Corrupt(segment, absl::StrCat("table sizes ", g.max_publishers, "/",
+                                         g.max_subscribers, "/", g.max_held_samples,
+                                         " exceed 64/512/64"));
+  }
+  // With the counts bounded above, none of these products can overflow.
+  const std::uint64_t min_ring = internal::RingStride(g.depth, g.slot_size);
+  const std::uint64_t min_sub =
+      internal::SubscriberStride(g.max_publishers, g.max_held_samples);
+  const std::uint64_t rings_min = sizeof(SegmentHeader) + sizeof(internal::TopicHeader);
+  if (g.rings_offset % 64 != 0 || g.rings_offset < rings_min || g.rings_offset > size ||
+      g.ring_stride % 64 != 0 || g.ring_stride < min_ring ||
+      g.ring_stride > (size - g.rings_offset) / g.max_publishers) {
+    return Corrupt(segment, absl::StrCat("ring table at ", g.rings_offset, " stride ",
+                                         g.ring_stride, " does not fit ", size, " bytes"));
+  }
+  const std::uint64_t rings_end = g.rings_offset + g.ring_stride * g.max_publishers;
+  if (g.subscribers_offset % 64 != 0 || g.subscribers_offset < rings_end ||
+      g.subscribers_offset > size || g.subscriber_stride % 64 != 0 ||
+      g.subscriber_stride < min_sub ||
+      g.subscriber_stride > (size - g.subscribers_offset) / g.max_subscribers) {
+    return Corrupt(segment, absl::StrCat("subscriber table at ", g.subscribers_offset,
+                                         " stride ", g.subscriber_stride,
+                                         " does not fit ", size, " bytes"));
+  }
+  return g;
+}
+
+absl::StatusOr<TopicSegment> TopicSegment::Join(const ShmOptions& options,
+                                                absl::string_view topic,
+                                                const TopicConfig& config) {
+  RINGCAST_RETURN_IF_ERROR(ValidateTopicConfig(config));
+  RINGCAST_ASSIGN_OR_RETURN(const std::string name, TopicSegmentName(options, topic));
+  RINGCAST_ASSIGN_OR_RETURN(
+      Segment segment,
+      Segment::OpenOrCreate(options, name, SegmentKind::kTopic, SegmentSizeFor(config),
+                            [&](std::byte* base, std::uint64_t size) {
+                              InitTopic(config, base, size);
+                            }));
+  RINGCAST_ASSIGN_OR_RETURN(TopicGeometry g, ReadGeometry(segment));
+  if (g.type_name != config.type_name || g.type_hash != config.type_hash) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "topic %s carries type %s (hash %016x), not %s (hash %016x); every "
+        "endpoint of a topic must use one type",
+        topic, g.type_name, g.type_hash, config.type_name, config.type_hash));
+  }
+  return TopicSegment(std::string(topic), options, std::move(segment), std::move(g));
+}
+
+absl::StatusOr<TopicSegment> TopicSegment::Observe(const ShmOptions& options,
+                                                   absl::string_view topic) {
+  RINGCAST_ASSIGN_OR_RETURN(const std::string name, TopicSegmentName(options, topic));
+  RINGCAST_ASSIGN_OR_RETURN(Segment segment, Segment::Open(options, name, SegmentKind::kTopic,
+                                                           Segment::Access::kObserver));
+  RINGCAST_ASSIGN_OR_RETURN(TopicGeometry g, ReadGeometry(segment));
+  return TopicSegment(std::string(topic), options, std::move(segment), std::move(g));
+}
+
+absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t token) {
+  internal::TopicHeader& h = header();
+  for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
+    internal::RingControl& rc = ring_control(i);
+    // Relaxed: the CAS below decides; a stale value only makes it fail.
+    std::uint64_t s = rc.state.load(std::memory_order_relaxed);
+    if (StateOf(s) != EntryState::kFree) continue;
+    const std::uint64_t epoch = EpochOf(s) + 1;
+    // Acquire: we take over the ring; see the previous owner's last head.
+    if (!rc.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
+                                          std::memory_order_acquire)) {
+      continue;
+    }
+    RingClaim claim;
+    claim.index = i;
+    // Relaxed: ids need only be unique, not ordered.
+    claim.publisher_id = h.next_endpoint_id.fetch_add(1, std::memory_order_relaxed);
+    // Relaxed: the acquire CAS above ordered the previous owner's release.
+    claim.start_seq = ring_hot(i).head.load(std::memory_order_relaxed);
+    rc.owner_token.store(token, std::memory_order_relaxed);
+    rc.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
+    rc.start_seq.store(claim.start_seq, std::memory_order_relaxed);
+    rc.owner_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+    rc.owner_start_time.store(ProcessStartTime(::getpid()), std::memory_order_relaxed);
+    // Release: a reader that acquire-loads kActive sees the fields above.
+    rc.state.store(MakeState(epoch, EntryState::kActive), std::memory_order_release);
+    // Release: a reader that sees the new generation rescans and finds us.
+    h.ring_generation.fetch_add(1, std::memory_order_release);
+    return claim;
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "topic ", topic_, " has all ", geometry_.max_publishers,
+      " publisher rings in use by live publishers; raise max_publishers when "
+      "the topic is created"));
+}
+
+void TopicSegment::ReleaseRing(std::uint32_t index) {
+  internal::RingControl& rc = ring_control(index);
+  // Relaxed: we own the ring, nobody else writes its state while active.
+  const std::uint64_t s = rc.state.load(std::memory_order_relaxed);
+  // Release: the next owner's acquire CAS sees our final head.
+  rc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
+  header().ring_generation.fetch_add(1, std::memory_order_release);
+}
+
+absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
+    std::uint64_t token, std::uint32_t flags) {
+  internal::TopicHeader& h = header();
+  for (std::uint32_t i = 0; i < geometry_.max_subscribers; ++i) {
+    internal::SubscriberControl& sc = subscriber_control(i);
+    std::uint64_t s = sc.state.load(std::memory_order_relaxed);
+    if (StateOf(s) != EntryState::kFree) continue;
+    const std::uint64_t epoch = EpochOf(s) + 1;
+    // Acquire: see the previous owner's release (and the reclaimer's clears).
+    if (!sc.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
+                                          std::memory_order_acquire)) {
+      continue;
+    }
+    SubscriberClaim claim{i, h.next_endpoint_id.fetch_add(1, std::memory_order_relaxed)};
+    sc.owner_token.store(token, std::memory_order_relaxed);
+    sc.subscriber_id.store(claim.subscriber_id, std::memory_order_relaxed);
+    sc.owner_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+    sc.owner_start_time.store(ProcessStartTime(::getpid()), std::memory_order_relaxed);
+    sc.flags.store(flags, std::memory_order_relaxed);
+    subscriber_counters(i).received.store(0, std::memory_order_relaxed);
+    subscriber_counters(i).lost.store(0, std::memory_order_relaxed);
+    // Release: observers that acquire kActive see the fields above.
+    sc.state.store(MakeState(epoch, EntryState::kActive), std::memory_order_release);
+    h.subscriber_generation.fetch_add(1, std::memory_order_release);
+    return claim;
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "topic ", topic_, " has all ", geometry_.max_subscribers,
+      " subscriber entries in use by live subscribers; raise max_subscribers "
+      "when the topic is created"));
+}
+
+void TopicSegment::FreeSubscriberEntry(std::uint32_t index) {
+  // Clear its sleeping bit so publishers stop considering it. Relaxed: the
+  // bit is advisory; a stray wake-up of a freed doorbell is harmless.
+  header().sleeping[index / 64].fetch_and(~(std::uint64_t{1} << (index % 64)),
+                                          std::memory_order_relaxed);
+}
+
+void TopicSegment::ReleaseSubscriber(std::uint32_t index) {
+  FreeSubscriberEntry(index);
+  internal::SubscriberControl& sc = subscriber_control(index);
+  const std::uint64_t s = sc.state.load(std::memory_order_relaxed);
+  // Release: the next claimer's acquire CAS sees everything we wrote.
+  sc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
+  header().subscriber_generation.fetch_add(1, std::memory_order_release);
+}
+
+int TopicSegment::ReclaimDead() {
+  if (!segment_.writable()) return 0;
+  LivenessCache live(options_);
+  int freed = 0;
+  for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
+    internal::RingControl& rc = ring_control(i);
+    // Acquire: pairs with the claimer's release of kActive (owner_token).
+    std::uint64_t s = rc.state.load(std::memory_order_acquire);
+    if (StateOf(s) != EntryState::kActive ||
+        live.IsAlive(rc.owner_token.load(std::memory_order_relaxed))) {
+      continue;
+    }
+    // The CAS makes exactly one reclaimer free it, and only this epoch.
+    if (rc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kFree),
+                                         std::memory_order_acq_rel)) {
+      header().ring_generation.fetch_add(1, std::memory_order_release);
+      ++freed;
+    }
+  }
+  for (std::uint32_t i = 0; i < geometry_.max_subscribers; ++i) {
+    internal::SubscriberControl& sc = subscriber_control(i);
+    std::uint64_t s = sc.state.load(std::memory_order_acquire);
+    if (StateOf(s) != EntryState::kActive ||
+        live.IsAlive(sc.owner_token.load(std::memory_order_relaxed))) {
+      continue;
+    }
+    // Claim the dead entry first (kClaiming) so nobody reuses it while we
+    // clean it, then free it.
+    if (sc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kClaiming),
+                                         std::memory_order_acq_rel)) {
+      FreeSubscriberEntry(i);
+      sc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
+      header().subscriber_generation.fetch_add(1, std::memory_order_release);
+      ++freed;
+    }
+  }
+  return freed;
+}
+
+}  // namespace ringcast::transport

@@ -1,0 +1,165 @@
+// transport/topic.h: one topic's segment: its configuration, its table of
+// publisher rings and its table of subscribers, and the claiming and
+// reclaiming of their entries. Writer and Reader (writer.h, reader.h) do
+// the data path on top of it; observers (the CLI) read it read-only.
+#ifndef RINGCAST_TRANSPORT_TOPIC_H_
+#define RINGCAST_TRANSPORT_TOPIC_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "transport/segment.h"
+#include "transport/shm_options.h"
+#include "transport/topic_layout.h"
+
+namespace ringcast::transport {
+
+// How a topic segment is made. The creator's values stand for everyone;
+// a later joiner must agree on the type and gets the segment's values.
+struct TopicConfig {
+  // Full message type name and hash; both must match to join a topic.
+  std::string type_name = "bytes";
+  std::uint64_t type_hash = 0;
+  // Samples each publisher's ring keeps: a power of two in 1..65536.
+  std::uint32_t depth = 64;
+  // Payload bytes a slot carries inline: 0..65520. The slot is this plus a
+  // 16-byte header, rounded up to 64; the default fills one cache line.
+  std::uint32_t inline_capacity = 48;
+  // Publishers (rings) and subscribers a topic holds at once.
+  std::uint32_t max_publishers = 8;
+  std::uint32_t max_subscribers = 32;
+  // Pool samples one subscriber may hold at once.
+  std::uint32_t max_held_samples = 8;
+  // Largest message through a publisher's chunk pool; 0 = inline only.
+  std::uint64_t max_message_size = 0;
+};
+
+// InvalidArgument naming the first field out of range and its valid range.
+absl::Status ValidateTopicConfig(const TopicConfig& config);
+
+// A topic segment's configuration, copied out of shared memory once and
+// validated against the segment size: the only copy the data path uses.
+struct TopicGeometry {
+  std::string type_name;
+  std::uint64_t type_hash = 0;
+  std::uint32_t depth = 0;
+  std::uint32_t slot_size = 0;
+  std::uint32_t inline_capacity = 0;
+  std::uint32_t max_publishers = 0;
+  std::uint32_t max_subscribers = 0;
+  std::uint32_t max_held_samples = 0;
+  std::uint64_t max_message_size = 0;
+  std::uint64_t rings_offset = 0;
+  std::uint64_t ring_stride = 0;
+  std::uint64_t subscribers_offset = 0;
+  std::uint64_t subscriber_stride = 0;
+};
+
+class TopicSegment {
+ public:
+  // Opens topic `topic` as a participant, creating its segment from
+  // `config` if needed. FailedPrecondition if the topic exists with another
+  // type (the message names both).
+  static absl::StatusOr<TopicSegment> Join(const ShmOptions& options,
+                                           absl::string_view topic,
+                                           const TopicConfig& config);
+
+  // Opens an existing topic read-only, for inspection.
+  static absl::StatusOr<TopicSegment> Observe(const ShmOptions& options,
+                                              absl::string_view topic);
+
+  TopicSegment(TopicSegment&&) noexcept = default;
+  TopicSegment& operator=(TopicSegment&&) noexcept = default;
+
+  const std::string& topic() const { return topic_; }
+  const TopicGeometry& geometry() const { return geometry_; }
+  const Segment& segment() const { return segment_; }
+  const ShmOptions& options() const { return options_; }
+
+  internal::TopicHeader& header() const {
+    return *reinterpret_cast<internal::TopicHeader*>(segment_.base() + sizeof(SegmentHeader));
+  }
+  // REQUIRES: i < geometry().max_publishers (indices are ours, not shm's).
+  std::byte* ring(std::uint32_t i) const {
+    return segment_.base() + geometry_.rings_offset + geometry_.ring_stride * i;
+  }
+  internal::RingControl& ring_control(std::uint32_t i) const {
+    return *reinterpret_cast<internal::RingControl*>(ring(i));
+  }
+  internal::RingHot& ring_hot(std::uint32_t i) const {
+    return *reinterpret_cast<internal::RingHot*>(ring(i) + sizeof(internal::RingControl));
+  }
+  std::byte* slots(std::uint32_t i) const {
+    return ring(i) + sizeof(internal::RingControl) + sizeof(internal::RingHot);
+  }
+  // REQUIRES: i < geometry().max_subscribers.
+  std::byte* subscriber(std::uint32_t i) const {
+    return segment_.base() + geometry_.subscribers_offset + geometry_.subscriber_stride * i;
+  }
+  internal::SubscriberControl& subscriber_control(std::uint32_t i) const {
+    return *reinterpret_cast<internal::SubscriberControl*>(subscriber(i));
+  }
+  internal::Doorbell& doorbell(std::uint32_t i) const {
+    return *reinterpret_cast<internal::Doorbell*>(subscriber(i) + 64);
+  }
+  internal::SubscriberCounters& subscriber_counters(std::uint32_t i) const {
+    return *reinterpret_cast<internal::SubscriberCounters*>(
+        subscriber(i) + internal::kSubscriberCountersOffset);
+  }
+  std::atomic<std::uint64_t>* cursors(std::uint32_t i) const {
+    return reinterpret_cast<std::atomic<std::uint64_t>*>(
+        subscriber(i) + internal::kSubscriberCursorsOffset);
+  }
+  std::atomic<std::uint64_t>* held(std::uint32_t i) const {
+    return cursors(i) + geometry_.max_publishers;
+  }
+
+  // Frees the rings and subscriber entries whose processes are dead (see
+  // liveness.h). Returns how many entries it freed. Participants only.
+  int ReclaimDead();
+
+  // Claims a free ring for a publisher with liveness token `token`. The new
+  // owner continues the ring's sequence from its head. ResourceExhausted
+  // when every ring has a live owner.
+  struct RingClaim {
+    std::uint32_t index;
+    std::uint64_t publisher_id;
+    std::uint64_t start_seq;
+  };
+  absl::StatusOr<RingClaim> ClaimRing(std::uint64_t token);
+  void ReleaseRing(std::uint32_t index);
+
+  struct SubscriberClaim {
+    std::uint32_t index;
+    std::uint64_t subscriber_id;
+  };
+  absl::StatusOr<SubscriberClaim> ClaimSubscriber(std::uint64_t token,
+                                                  std::uint32_t flags);
+  void ReleaseSubscriber(std::uint32_t index);
+
+  // Stops participating; unlinks the segment if nobody else uses it.
+  bool Leave() { return segment_.Leave(); }
+
+ private:
+  TopicSegment(std::string topic, ShmOptions options, Segment segment,
+               TopicGeometry geometry)
+      : topic_(std::move(topic)), options_(std::move(options)),
+        segment_(std::move(segment)), geometry_(std::move(geometry)) {}
+  void FreeSubscriberEntry(std::uint32_t index);
+
+  std::string topic_;
+  ShmOptions options_;
+  Segment segment_;
+  TopicGeometry geometry_;
+};
+
+// Copies and validates the configuration of a mapped topic segment.
+absl::StatusOr<TopicGeometry> ReadGeometry(const Segment& segment);
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_TOPIC_H_
