@@ -17,7 +17,7 @@ absl::Status BadTopic(absl::string_view topic, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid topic name '", topic, "': ", why,
       " (valid: '/'-separated tokens of [A-Za-z0-9_], each not starting with "
-      "a digit, e.g. /camera/image)"));
+      "a digit, no '__', e.g. /camera/image)"));
 }
 
 }  // namespace
@@ -41,6 +41,9 @@ absl::Status ValidateTopicName(absl::string_view topic) {
       return BadTopic(topic, absl::StrFormat("character '%s' at offset %d",
                                              absl::CHexEscape(absl::string_view(&c, 1)),
                                              i));
+    }
+    if (c == '_' && topic[i - 1] == '_') {
+      return BadTopic(topic, absl::StrCat("repeated '_' at offset ", i));
     }
     if (token_start && absl::ascii_isdigit(static_cast<unsigned char>(c))) {
       return BadTopic(topic, absl::StrCat("token starts with digit '", absl::string_view(&c, 1),

@@ -23,7 +23,7 @@
 namespace ringcast::transport {
 
 // OK if `topic` follows the ROS rules: starts with '/', '/'-separated tokens
-// of [A-Za-z0-9_], no token starting with a digit, no empty token, no
+// of [A-Za-z0-9_], no token starting with a digit, no "__", no empty token, no
 // trailing '/'. Otherwise InvalidArgument naming the topic and the rule.
 absl::Status ValidateTopicName(absl::string_view topic);
 

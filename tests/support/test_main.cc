@@ -8,12 +8,16 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
+#include "transport/liveness.h"
 
 namespace {
 
 class ShmLeakCheck : public ::testing::Environment {
  public:
   void TearDown() override {
+    // What a clean exit does anyway; a token file left after this belongs
+    // to a child that died without anyone sweeping it.
+    ringcast::transport::ReleaseProcessTokens();
     // The trailing '-' keeps pid 12 from matching pid 123's files.
     const std::string prefix = absl::StrCat("ringcast-t", ::getpid(), "-");
     for (const std::string& f :

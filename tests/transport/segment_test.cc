@@ -1,0 +1,335 @@
+// Segment life cycle, permissions, header checks and ENOSPC.
+#include "transport/segment.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace ringcast::transport {
+namespace {
+
+using ::ringcast::testing::FilesWithPrefix;
+using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::RunInChild;
+using ::ringcast::testing::UniquePrefix;
+using ::testing::HasSubstr;
+
+constexpr std::uint64_t kSize = 64 << 10;
+
+ShmOptions Options() {
+  ShmOptions o;
+  o.prefix = UniquePrefix();
+  return o;
+}
+
+std::string Name(const ShmOptions& o, absl::string_view rest = "seg") {
+  return absl::StrCat("/", o.prefix, ".0.", rest);
+}
+
+void FillPattern(std::byte* base, std::uint64_t size) {
+  for (std::uint64_t i = sizeof(SegmentHeader); i < size; ++i) {
+    base[i] = static_cast<std::byte>(i * 7);
+  }
+}
+
+SegmentHeader& MutableHeader(const Segment& s) {
+  return *reinterpret_cast<SegmentHeader*>(s.base());
+}
+
+TEST(SegmentTest, CreateOpenLeaveUnlinksWhenLast) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->size(), kSize);
+  EXPECT_EQ(a->header().magic.load(), kSegmentMagic);
+  EXPECT_EQ(a->header().layout_version, kLayoutVersion);
+
+  struct stat st {};
+  ASSERT_EQ(::stat(a->path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), kSize);
+  // posix_fallocate committed every page.
+  EXPECT_GE(static_cast<std::uint64_t>(st.st_blocks) * 512, kSize);
+
+  absl::StatusOr<Segment> b =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(std::memcmp(a->base(), b->base(), kSize), 0);
+  EXPECT_EQ(Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  EXPECT_FALSE(*Segment::IsUnused(o, name));
+  EXPECT_FALSE(a->Leave());  // b still participates
+  EXPECT_TRUE(b->Leave());   // the last one unlinks
+  EXPECT_TRUE(FilesWithPrefix(kShmDir, o.prefix).empty());
+}
+
+TEST(SegmentTest, ObserverTakesNoLockAndCannotKeepTheSegment) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<Segment> obs =
+      Segment::Open(o, name, SegmentKind::kTopic, Segment::Access::kObserver);
+  ASSERT_TRUE(obs.ok()) << obs.status();
+  EXPECT_FALSE(obs->writable());
+  EXPECT_TRUE(a->Leave());
+}
+
+TEST(SegmentTest, OpenMissingIsNotFound) {
+  const ShmOptions o = Options();
+  absl::StatusOr<Segment> s =
+      Segment::Open(o, Name(o), SegmentKind::kTopic, Segment::Access::kObserver);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.status().message(), HasSubstr(Name(o)));
+}
+
+TEST(SegmentTest, RejectsBadNames) {
+  const ShmOptions o = Options();
+  for (const std::string& bad : {std::string(""), std::string("/"), std::string("noslash"),
+                                 std::string("/a/b"), "/" + std::string(300, 'x')}) {
+    EXPECT_EQ(Segment::Create(o, bad, SegmentKind::kTopic, kSize, FillPattern).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
+TEST(SegmentTest, GroupModeIs0660) {
+  ShmOptions o = Options();
+  o.group = ::getegid();
+  absl::StatusOr<Segment> a = Segment::Create(o, Name(o), SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(a.ok()) << a.status();
+  struct stat st {};
+  ASSERT_EQ(::stat(a->path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_TRUE(a->Leave());
+}
+
+// The corruptions a header check must catch, each an error and no crash.
+struct Corruption {
+  const char* what;
+  void (*apply)(SegmentHeader&);
+  absl::StatusCode code;
+  const char* message;
+};
+
+void PrintTo(const Corruption& c, std::ostream* os) { *os << c.what; }
+
+class CorruptHeaderTest : public ::testing::TestWithParam<Corruption> {};
+
+TEST_P(CorruptHeaderTest, IsAnErrorNotACrash) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(a.ok()) << a.status();
+  GetParam().apply(MutableHeader(*a));
+  for (const Segment::Access access :
+       {Segment::Access::kObserver, Segment::Access::kParticipant}) {
+    absl::StatusOr<Segment> b = Segment::Open(o, name, SegmentKind::kTopic, access);
+    EXPECT_EQ(b.status().code(), GetParam().code) << b.status();
+    EXPECT_THAT(b.status().message(), HasSubstr(GetParam().message));
+    EXPECT_THAT(b.status().message(), HasSubstr(a->path()));
+  }
+  // OpenOrCreate must not "repair" a segment that is corrupt, not unfinished.
+  if (GetParam().code != absl::StatusCode::kUnavailable) {
+    EXPECT_EQ(Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern)
+                  .status()
+                  .code(),
+              GetParam().code);
+  }
+  ASSERT_TRUE(Segment::Unlink(o, name).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corruptions, CorruptHeaderTest,
+    ::testing::Values(
+        Corruption{"magic", [](SegmentHeader& h) { h.magic.store(0x1234); },
+                   absl::StatusCode::kDataLoss, "magic 0x0000000000001234"},
+        Corruption{"version", [](SegmentHeader& h) { h.layout_version = 99; },
+                   absl::StatusCode::kFailedPrecondition, "layout version 99"},
+        Corruption{"kind", [](SegmentHeader& h) { h.kind = SegmentKind::kPool; },
+                   absl::StatusCode::kFailedPrecondition, "is a pool segment"},
+        Corruption{"total_size", [](SegmentHeader& h) { h.total_size = 1 << 30; },
+                   absl::StatusCode::kDataLoss, "header says 1073741824 bytes"},
+        Corruption{"header_size", [](SegmentHeader& h) { h.header_size = 0xFFFFFFF0; },
+                   absl::StatusCode::kDataLoss, "header size 4294967280"}),
+    [](const ::testing::TestParamInfo<Corruption>& info) { return info.param.what; });
+
+TEST(SegmentTest, RefusesALooserMode) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(::chmod(a->path().c_str(), 0666), 0);
+  absl::StatusOr<Segment> b =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(b.status().message(), HasSubstr("mode 0666, looser than the configured 0600"));
+  EXPECT_TRUE(a->Leave());
+}
+
+// A directory both users can write, removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    char tmpl[] = "/tmp/ringcast-seg-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+    ::chmod(path_.c_str(), 01777);
+  }
+  ~ScratchDir() { std::system(absl::StrCat("rm -rf '", path_, "'").c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(SegmentTest, RefusesASegmentOwnedByAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a file as nobody";
+  ScratchDir dir;
+  ShmOptions o = Options();
+  o.dir = dir.path();
+  const std::string name = Name(o);
+  // A child that drops to nobody (65534) plants the segment.
+  const int planted = RunInChild([&] {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 10;
+    absl::StatusOr<Segment> s =
+        Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+    return s.ok() ? 0 : 11;  // exits without Leave(): the file stays
+  });
+  ASSERT_EQ(planted, 0);
+  absl::StatusOr<Segment> mine =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  EXPECT_EQ(mine.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(mine.status().message(), HasSubstr("owned by uid 65534 (nobody)"));
+  EXPECT_THAT(mine.status().message(), HasSubstr(dir.path()));
+  absl::StatusOr<Segment> seen =
+      Segment::Open(o, name, SegmentKind::kTopic, Segment::Access::kObserver);
+  EXPECT_EQ(seen.status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST(SegmentTest, FullDirectoryIsAnErrorAtCreationNotASigbus) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  ScratchDir dir;
+  ShmOptions o = Options();
+  o.dir = dir.path();
+  const std::string name = Name(o);
+  // In a private mount namespace, a 256 KiB tmpfs over the scratch dir.
+  const int code = RunInChild([&] {
+    if (::unshare(CLONE_NEWNS) != 0) return 10;
+    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
+    if (::mount("tmpfs", o.dir.c_str(), "tmpfs", 0, "size=256k") != 0) return 12;
+    absl::StatusOr<Segment> big =
+        Segment::Create(o, name, SegmentKind::kTopic, 8 << 20, FillPattern);
+    if (big.status().code() != absl::StatusCode::kResourceExhausted) return 13;
+    const std::string msg(big.status().message());
+    if (msg.find("needs 8388608 bytes") == std::string::npos) return 14;
+    if (msg.find(" free") == std::string::npos) return 15;
+    // Nothing half-made is left, and a small segment still fits.
+    if (!FilesWithPrefix(o.dir, o.prefix).empty()) return 16;
+    absl::StatusOr<Segment> small =
+        Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+    if (!small.ok() || !small->Leave()) return 17;
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "child step " << code << " failed (see the test body)";
+}
+
+TEST(SegmentTest, CreatorKilledDuringInitialisationIsRepairedByTheNextOpener) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  // The child dies by SIGKILL inside its init function: the file exists,
+  // sized, with no magic.
+  const int code = RunInChild([&] {
+    (void)Segment::Create(o, name, SegmentKind::kTopic, kSize,
+                          [](std::byte*, std::uint64_t) { ::raise(SIGKILL); });
+    return 1;
+  });
+  ASSERT_EQ(code, 128 + SIGKILL);
+  ASSERT_EQ(FilesWithPrefix(kShmDir, o.prefix).size(), 1u);
+
+  // An observer sees an unfinished segment, not garbage.
+  EXPECT_EQ(Segment::Open(o, name, SegmentKind::kTopic, Segment::Access::kObserver)
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+  absl::StatusOr<Segment> repaired =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(repaired->header().magic.load(), kSegmentMagic);
+  EXPECT_EQ(repaired->header().creator_pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_EQ(repaired->base()[kSize - 1], static_cast<std::byte>((kSize - 1) * 7));
+  EXPECT_TRUE(repaired->Leave());
+}
+
+TEST(SegmentTest, OpenerWaitsForACreatorStillInitialising) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  // The child creates slowly; the parent opens while it is at it.
+  const pid_t child = ::ringcast::testing::StartChild([&] {
+    absl::StatusOr<Segment> s =
+        Segment::Create(o, name, SegmentKind::kTopic, kSize, [&](std::byte* b, std::uint64_t n) {
+          char c = 1;
+          (void)!::write(pipe_fds[1], &c, 1);
+          absl::SleepFor(absl::Milliseconds(300));
+          FillPattern(b, n);
+        });
+    if (!s.ok()) return 1;
+    absl::SleepFor(absl::Milliseconds(200));  // hold it while the parent checks
+    s->Leave();
+    return 0;
+  });
+  char c;
+  ASSERT_EQ(::read(pipe_fds[0], &c, 1), 1);
+  absl::StatusOr<Segment> b =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->header().creator_pid, static_cast<std::uint32_t>(child));
+  EXPECT_EQ(b->base()[100], static_cast<std::byte>(100 * 7));
+  EXPECT_EQ(::ringcast::testing::WaitChild(child), 0);
+  EXPECT_TRUE(b->Leave());
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
+TEST(SegmentTest, DeadParticipantDoesNotPinTheName) {
+  const ShmOptions o = Options();
+  const std::string name = Name(o);
+  const pid_t child = ::ringcast::testing::StartChild([&] {
+    absl::StatusOr<Segment> s =
+        Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
+    if (!s.ok()) return 1;
+    ::pause();
+    return 0;
+  });
+  // Wait for the child's segment, then kill it.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (FilesWithPrefix(kShmDir, o.prefix).empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(*Segment::IsUnused(o, name));
+  ::ringcast::testing::KillChild(child);
+  EXPECT_TRUE(*Segment::IsUnused(o, name));
+  absl::StatusOr<Segment> b =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_TRUE(b->Leave());
+}
+
+}  // namespace
+}  // namespace ringcast::transport
