@@ -77,7 +77,7 @@ Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClai
     const std::uint64_t s = rc.state.load(std::memory_order_acquire);
     r.epoch = EpochOf(s);
     r.active = StateOf(s) == EntryState::kActive;
-    r.publisher_id = rc.publisher_id.load(std::memory_order_relaxed);
+    SnapshotOwners(r, s);
     // Acquire: samples below head are complete.
     const std::uint64_t head = r.hot->head.load(std::memory_order_acquire);
     r.cursor = options_.transient_local && head > depth_ ? head - depth_
@@ -135,17 +135,38 @@ void Reader::Resync() {
     const internal::RingControl& rc = topic_->ring_control(r.index);
     const std::uint64_t s = rc.state.load(std::memory_order_acquire);
     const bool active = StateOf(s) == EntryState::kActive;
-    if (active && EpochOf(s) != r.epoch) {
-      // A new owner continues the ring's sequence from its start_seq;
-      // samples before it still belong to the previous owner.
-      r.prev_publisher_id = r.publisher_id;
-      r.boundary = rc.start_seq.load(std::memory_order_relaxed);
-      r.publisher_id = rc.publisher_id.load(std::memory_order_relaxed);
-      r.epoch = EpochOf(s);
-    }
+    // A new owner continues the ring's sequence from its start_seq;
+    // samples before it still belong to the previous owners.
+    if (EpochOf(s) != r.epoch) SnapshotOwners(r, s);
+    r.epoch = EpochOf(s);
     r.active = active;
   }
   RebuildPolled();
+}
+
+void Reader::SnapshotOwners(Ring& ring, std::uint64_t state) {
+  const internal::RingControl& rc = topic_->ring_control(ring.index);
+  const std::uint64_t epoch = EpochOf(state);
+  for (std::uint32_t k = 0; k < internal::kOwnerHistory; ++k) {
+    // Relaxed: ordered by the acquire load of `state`, which the claimer
+    // released after writing its record. A claim racing with this copy
+    // bumps the generation, and the next Take copies again.
+    Ring::Owner& o = ring.owners[k];
+    if (epoch < k + 1) {
+      o = Ring::Owner{};  // epochs start at 1: no such owner
+      continue;
+    }
+    const internal::OwnerRecord& r = rc.owners[(epoch - k) % internal::kOwnerHistory];
+    o.start_seq = r.start_seq.load(std::memory_order_relaxed);
+    o.publisher_id = r.publisher_id.load(std::memory_order_relaxed);
+  }
+}
+
+std::uint64_t Reader::PublisherOf(const Ring& ring, std::uint64_t seq) {
+  for (const Ring::Owner& o : ring.owners) {
+    if (o.publisher_id != 0 && seq >= o.start_seq) return o.publisher_id;
+  }
+  return 0;  // more owners came and went than the history keeps
 }
 
 void Reader::RebuildPolled() {
@@ -197,7 +218,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
       if (slot->word.load(std::memory_order_relaxed) != word) continue;  // lapped mid-copy
       info->sequence = seq;
       info->publish_time_ns = publish_ns;
-      info->publisher_id = seq >= ring.boundary ? ring.publisher_id : ring.prev_publisher_id;
+      info->publisher_id = PublisherOf(ring, seq);
       info->lost_before = pending_lost_;
       info->size = size;
       pending_lost_ = 0;

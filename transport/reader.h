@@ -80,9 +80,12 @@ class Reader {
     std::uint32_t index = 0;
     std::uint64_t epoch = 0;
     std::uint64_t cursor = 0;          // next sequence to read
-    std::uint64_t publisher_id = 0;    // of samples >= boundary
-    std::uint64_t prev_publisher_id = 0;
-    std::uint64_t boundary = 0;
+    // The last owners, newest first: samples from start_seq on are theirs.
+    struct Owner {
+      std::uint64_t start_seq = 0;
+      std::uint64_t publisher_id = 0;
+    };
+    Owner owners[internal::kOwnerHistory];
     bool active = false;               // owned by a live publisher
     std::byte* slots = nullptr;
     internal::RingHot* hot = nullptr;
@@ -92,6 +95,8 @@ class Reader {
   Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
          const ReaderOptions& options);
   void Resync();
+  void SnapshotOwners(Ring& ring, std::uint64_t state);
+  static std::uint64_t PublisherOf(const Ring& ring, std::uint64_t seq);
   void RebuildPolled();
   ReadResult TryRead(Ring& ring, std::vector<std::byte>* payload, SampleInfo* info);
   bool RingHasData(const Ring& ring) const;

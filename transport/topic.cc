@@ -208,6 +208,9 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
     rc.start_seq.store(claim.start_seq, std::memory_order_relaxed);
     rc.owner_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     rc.owner_start_time.store(ProcessStartTime(::getpid()), std::memory_order_relaxed);
+    internal::OwnerRecord& record = rc.owners[epoch % internal::kOwnerHistory];
+    record.start_seq.store(claim.start_seq, std::memory_order_relaxed);
+    record.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
     // Release: a reader that acquire-loads kActive sees the fields above.
     rc.state.store(MakeState(epoch, EntryState::kActive), std::memory_order_release);
     // Release: a reader that sees the new generation rescans and finds us.

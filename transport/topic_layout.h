@@ -110,9 +110,18 @@ static_assert(offsetof(TopicHeader, ring_generation) == 256,
 static_assert(offsetof(TopicHeader, sleeping) == 320,
               "the sleeping mask is the one line a publisher reads per publish");
 
-// Line 0 of a ring: who owns it. Written on claim and release only.
+// Lines 0-1 of a ring: who owns it, and who owned it. Written on claim and
+// release only.
 //   0 state, 8 owner_token, 16 publisher_id, 24 start_seq (the first
-//   sequence this owner publishes), 32 owner_pid, 40 owner_start_time.
+//   sequence this owner publishes), 32 owner_pid, 40 owner_start_time,
+//   64 owners[4]: {start_seq, publisher_id} of the owner of epoch e at
+//   index e % 4, so a reader that missed a few claims still attributes the
+//   samples left in the ring to the right publisher.
+inline constexpr std::uint32_t kOwnerHistory = 4;
+struct OwnerRecord {
+  std::atomic<std::uint64_t> start_seq;
+  std::atomic<std::uint64_t> publisher_id;
+};
 struct alignas(kCacheLine) RingControl {
   std::atomic<std::uint64_t> state;
   std::atomic<std::uint64_t> owner_token;
@@ -122,11 +131,13 @@ struct alignas(kCacheLine) RingControl {
   std::uint32_t reserved0;
   std::atomic<std::uint64_t> owner_start_time;
   std::uint8_t reserved1[16];
+  OwnerRecord owners[kOwnerHistory];
 };
-static_assert(sizeof(RingControl) == 64);
+static_assert(sizeof(RingControl) == 128);
 static_assert(offsetof(RingControl, owner_start_time) == 40);
+static_assert(offsetof(RingControl, owners) == 64);
 
-// Line 1 of a ring: written by its one publisher on every publish, read by
+// Line 2 of a ring: written by its one publisher on every publish, read by
 // observers and by lapped subscribers.
 //   0 head (next sequence to write), 8 bytes (payload bytes ever published
 //   on this ring), 16 last_publish_ns.
