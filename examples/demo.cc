@@ -82,6 +82,8 @@ int Subscribe(const char* name, absl::Duration per_sample) {
   }
   std::vector<std::byte> bytes;
   rt::SampleInfo info;
+  constexpr int kGapsShown = 5;
+  int gaps = 0;
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   for (;;) {
     if (absl::Now() > give_up) {
@@ -97,7 +99,7 @@ int Subscribe(const char* name, absl::Duration per_sample) {
     if (!*got || bytes.size() != sizeof(Chatter)) continue;
     Chatter m;
     std::memcpy(&m, bytes.data(), sizeof m);
-    if (info.lost_before > 0) {
+    if (info.lost_before > 0 && ++gaps <= kGapsShown) {
       std::printf("[%s] gap: lost %llu samples before seq %llu\n", name,
                   static_cast<unsigned long long>(info.lost_before),
                   static_cast<unsigned long long>(info.sequence));
@@ -110,6 +112,9 @@ int Subscribe(const char* name, absl::Duration per_sample) {
     }
     if (m.count + 1 == kMessages) break;
     absl::SleepFor(per_sample);
+  }
+  if (gaps > kGapsShown) {
+    std::printf("[%s] ... %d more gaps like these\n", name, gaps - kGapsShown);
   }
   std::printf("[%s] done: received %llu, lost %llu\n", name,
               static_cast<unsigned long long>(r->received()),

@@ -19,12 +19,7 @@ using test::AwaitSubscribers;
 using test::Payload;
 using test::TagOf;
 
-// Sanitizers slow every access ten-fold; they check races, not volume.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t kMillion = 100000;
-#else
 constexpr std::uint64_t kMillion = 1000000;
-#endif
 
 ShmOptions Options() {
   ShmOptions o;
