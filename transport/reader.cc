@@ -35,6 +35,60 @@ constexpr int kMaxLapRetries = 8;
 
 }  // namespace
 
+namespace internal {
+
+int HeldChunks::FreeSlot() const {
+  for (std::size_t k = 0; k < pools.size(); ++k) {
+    if (pools[k] == nullptr) return static_cast<int>(k);
+  }
+  return -1;
+}
+
+void HeldChunks::Record(int slot, std::shared_ptr<ChunkPool> pool, const ChunkRef& ref) {
+  // Relaxed: read only by whoever reclaims our entry after our death, which
+  // the kernel's lock release orders.
+  entries[2 * slot + 1].store(PackIndexGeneration(ref.index, ref.generation),
+                              std::memory_order_relaxed);
+  entries[2 * slot].store(ref.pool_id, std::memory_order_relaxed);
+  pools[slot] = std::move(pool);
+  refs[slot] = ref;
+  ++in_use;
+}
+
+void HeldChunks::Release(int slot) {
+  // Clear the record first: a death in between leaks a reference, which
+  // is safer than a reclaimer dropping one we no longer hold.
+  entries[2 * slot].store(0, std::memory_order_relaxed);
+  pools[slot]->Release(refs[slot]);
+  pools[slot].reset();
+  --in_use;
+}
+
+}  // namespace internal
+
+Sample::Sample(Sample&& other) noexcept { *this = std::move(other); }
+
+Sample& Sample::operator=(Sample&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    info_ = std::exchange(other.info_, {});
+    held_ = std::move(other.held_);
+    slot_ = std::exchange(other.slot_, -1);
+    inline_ = std::move(other.inline_);  // keeps its buffer
+    data_ = held_ != nullptr ? other.data_ : inline_.data();
+    other.data_ = nullptr;
+  }
+  return *this;
+}
+
+Sample::~Sample() { Reset(); }
+
+void Sample::Reset() {
+  if (held_ != nullptr && held_->open && slot_ >= 0) held_->Release(slot_);
+  held_.reset();
+  slot_ = -1;
+}
+
 absl::StatusOr<Reader> Reader::Create(const ShmOptions& options, absl::string_view topic,
                                       const TopicConfig& config,
                                       const ReaderOptions& reader_options) {
@@ -42,6 +96,9 @@ absl::StatusOr<Reader> Reader::Create(const ShmOptions& options, absl::string_vi
   RINGCAST_ASSIGN_OR_RETURN(TopicSegment segment, TopicSegment::Join(options, topic, config));
   auto t = std::make_unique<TopicSegment>(std::move(segment));
   t->ReclaimDead();
+  // Entries are not the only traces of the dead: a topic unlinked by its
+  // last user leaves its dead owners' liveness files. Sweep the domain.
+  SweepDeadTokens(options);
   const std::uint32_t flags =
       reader_options.transient_local ? internal::kSubscriberTransientLocal : 0;
   absl::StatusOr<TopicSegment::SubscriberClaim> claim = t->ClaimSubscriber(token, flags);
@@ -63,6 +120,10 @@ Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClai
   inline_capacity_ = g.inline_capacity;
   counters_ = &topic_->subscriber_counters(index_);
   cursors_ = topic_->cursors(index_);
+  held_ = std::make_shared<internal::HeldChunks>();
+  held_->entries = topic_->held(index_);
+  held_->pools.resize(g.max_held_samples);
+  held_->refs.resize(g.max_held_samples);
   // Acquire: pairs with the release bump of every claim and release, so the
   // ring states read below are at least this recent.
   known_generation_ = topic_->header().ring_generation.load(std::memory_order_acquire);
@@ -111,6 +172,8 @@ Reader& Reader::operator=(Reader&& other) noexcept {
     pending_lost_ = other.pending_lost_;
     counters_ = other.counters_;
     cursors_ = other.cursors_;
+    held_ = std::move(other.held_);
+    pools_ = std::move(other.pools_);
   }
   return *this;
 }
@@ -119,6 +182,12 @@ Reader::~Reader() { Close(); }
 
 void Reader::Close() {
   if (topic_ == nullptr) return;
+  // Samples still out keep their mappings but no longer pin their chunks.
+  for (std::size_t k = 0; k < held_->pools.size(); ++k) {
+    if (held_->pools[k] != nullptr) held_->Release(static_cast<int>(k));
+  }
+  held_->open = false;
+  pools_.clear();
   topic_->ReleaseSubscriber(index_);
   topic_->Leave();
   topic_.reset();
@@ -142,6 +211,32 @@ void Reader::Resync() {
     r.active = active;
   }
   RebuildPolled();
+  PrunePools();
+}
+
+void Reader::PrunePools() {
+  // Keep the pools of the rings' current owners; a pool whose publisher
+  // left is mapped again on demand while it exists.
+  absl::erase_if(pools_, [&](const auto& entry) {
+    for (const Ring& r : rings_) {
+      if (r.active &&
+          topic_->ring_control(r.index).pool_id.load(std::memory_order_relaxed) == entry.first) {
+        return false;
+      }
+    }
+    return true;
+  });
+}
+
+ChunkPool* Reader::PoolFor(std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep) {
+  auto it = pools_.find(pool_id);
+  if (it == pools_.end()) {
+    absl::StatusOr<ChunkPool> pool = ChunkPool::Open(topic_->options(), pool_id);
+    if (!pool.ok()) return nullptr;  // its publisher and every holder left
+    it = pools_.emplace(pool_id, std::make_shared<ChunkPool>(*std::move(pool))).first;
+  }
+  *keep = it->second;
+  return it->second.get();
 }
 
 void Reader::SnapshotOwners(Ring& ring, std::uint64_t state) {
@@ -188,8 +283,23 @@ void Reader::CountLost(std::uint64_t n) {
   counters_->lost.store(lost_, std::memory_order_relaxed);
 }
 
+void Reader::Deliver(Ring& ring, std::uint64_t seq, std::int64_t publish_ns,
+                     std::uint32_t size, SampleInfo* info) {
+  info->sequence = seq;
+  info->publish_time_ns = publish_ns;
+  info->publisher_id = PublisherOf(ring, seq);
+  info->lost_before = pending_lost_;
+  info->size = size;
+  pending_lost_ = 0;
+  ring.cursor = seq + 1;
+  ++received_;
+  // Relaxed: counters and cursor are for observers; we are the writer.
+  counters_->received.store(received_, std::memory_order_relaxed);
+  cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
+}
+
 Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
-                                   SampleInfo* info) {
+                                   SampleInfo* info, int held_slot) {
   for (int attempt = 0; attempt < kMaxLapRetries; ++attempt) {
     const std::uint64_t seq = ring.cursor;
     const auto* slot =
@@ -199,6 +309,30 @@ Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
     const std::int64_t diff =
         StampDiff(word >> internal::kSizeBits, internal::StampOf(2 * seq + 2));
     if (diff < 0) return ReadResult::kEmpty;  // not published yet
+    if (diff == 0 && (word & internal::kPooledSize) == internal::kPooledSize) {
+      std::uint64_t ref_words[3];
+      const auto* words = reinterpret_cast<const std::atomic<std::uint64_t>*>(slot + 1);
+      internal::LoadWordsRelaxed(words, sizeof ref_words,
+                                 reinterpret_cast<std::byte*>(ref_words));
+      const std::int64_t publish_ns = slot->publish_ns.load(std::memory_order_relaxed);
+      // As for an inline copy below: a changed stamp means we were lapped.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (slot->word.load(std::memory_order_relaxed) != word) continue;
+      const internal::ChunkRef ref{ref_words[0], static_cast<std::uint32_t>(ref_words[1] >> 32),
+                                   static_cast<std::uint32_t>(ref_words[1]), ref_words[2]};
+      std::shared_ptr<ChunkPool> pool;
+      ChunkPool* p = held_slot >= 0 ? PoolFor(ref.pool_id, &pool) : nullptr;
+      // Recycled before we got our reference (or unreadable): lost.
+      if (p == nullptr || ref.size > p->chunk_size() || !p->Acquire(ref)) {
+        ring.cursor = seq + 1;
+        cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
+        CountLost(1);
+        continue;
+      }
+      held_->Record(held_slot, std::move(pool), ref);
+      Deliver(ring, seq, publish_ns, static_cast<std::uint32_t>(ref.size), info);
+      return ReadResult::kPooled;
+    }
     if (diff == 0) {
       const std::uint32_t size = word & internal::kPooledSize;
       if (size > inline_capacity_) {
@@ -216,17 +350,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
       // re-load below sees the newer stamp and the copy is discarded.
       std::atomic_thread_fence(std::memory_order_acquire);
       if (slot->word.load(std::memory_order_relaxed) != word) continue;  // lapped mid-copy
-      info->sequence = seq;
-      info->publish_time_ns = publish_ns;
-      info->publisher_id = PublisherOf(ring, seq);
-      info->lost_before = pending_lost_;
-      info->size = size;
-      pending_lost_ = 0;
-      ring.cursor = seq + 1;
-      ++received_;
-      // Relaxed: counters and cursor are for observers; we are the writer.
-      counters_->received.store(received_, std::memory_order_relaxed);
-      cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
+      Deliver(ring, seq, publish_ns, size, info);
       return ReadResult::kSample;
     }
     // Lapped: the slot holds a later sample. Skip to the oldest one that
@@ -243,7 +367,8 @@ Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
   return ReadResult::kEmpty;
 }
 
-absl::StatusOr<bool> Reader::Take(std::vector<std::byte>* payload, SampleInfo* info) {
+Reader::ReadResult Reader::Next(std::vector<std::byte>* payload, SampleInfo* info,
+                                int held_slot) {
   // Acquire: pairs with the release bump after a ring claim or release.
   if (topic_->header().ring_generation.load(std::memory_order_acquire) != known_generation_) {
     Resync();
@@ -253,14 +378,53 @@ absl::StatusOr<bool> Reader::Take(std::vector<std::byte>* payload, SampleInfo* i
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t at = next_polled_ + k < n ? next_polled_ + k : next_polled_ + k - n;
     Ring& ring = rings_[polled_[at]];
-    if (TryRead(ring, payload, info) == ReadResult::kSample) {
+    const ReadResult r = TryRead(ring, payload, info, held_slot);
+    if (r != ReadResult::kEmpty) {
       next_polled_ = at + 1 < n ? at + 1 : 0;  // round-robin between publishers
-      return true;
+      return r;
     }
     drained_inactive = drained_inactive || !ring.active;
   }
   if (drained_inactive) RebuildPolled();
-  return false;
+  return ReadResult::kEmpty;
+}
+
+absl::Status Reader::NoFreeSlot() const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "subscriber ", subscriber_id_, " on ", topic_->topic(), " holds ", held_->in_use,
+      " pooled samples, the topic's max_held_samples; release one (destroy its Sample) "
+      "before taking another"));
+}
+
+absl::StatusOr<bool> Reader::Take(std::vector<std::byte>* payload, SampleInfo* info) {
+  // A pooled sample passes through a held slot while it is copied, so a
+  // crash mid-copy still returns its chunk.
+  const int held_slot = held_->FreeSlot();
+  if (held_slot < 0 && !held_->pools.empty()) return NoFreeSlot();
+  const ReadResult r = Next(payload, info, held_slot);
+  if (r == ReadResult::kPooled) {
+    const ChunkPool& pool = *held_->pools[held_slot];
+    const std::byte* bytes = pool.chunk(held_->refs[held_slot].index);
+    payload->assign(bytes, bytes + info->size);
+    held_->Release(held_slot);
+  }
+  return r != ReadResult::kEmpty;
+}
+
+absl::StatusOr<std::optional<Sample>> Reader::TakeSample() {
+  const int held_slot = held_->FreeSlot();
+  if (held_slot < 0 && !held_->pools.empty()) return NoFreeSlot();
+  Sample sample;
+  const ReadResult r = Next(&sample.inline_, &sample.info_, held_slot);
+  if (r == ReadResult::kEmpty) return std::nullopt;
+  if (r == ReadResult::kPooled) {
+    sample.held_ = held_;
+    sample.slot_ = held_slot;
+    sample.data_ = held_->pools[held_slot]->chunk(held_->refs[held_slot].index);
+  } else {
+    sample.data_ = sample.inline_.data();
+  }
+  return sample;
 }
 
 bool Reader::RingHasData(const Ring& ring) const {

@@ -17,12 +17,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "transport/pool.h"
 #include "transport/topic.h"
 
 namespace ringcast::transport {
@@ -45,6 +49,52 @@ struct SampleInfo {
   std::uint32_t size = 0;            // payload bytes
 };
 
+namespace internal {
+// What a Reader and the Samples it handed out share: the subscriber's held
+// list in shared memory and the pools its entries point into. Not
+// thread-safe, like the Reader.
+struct HeldChunks {
+  std::atomic<std::uint64_t>* entries = nullptr;  // 2 words per slot, in shm
+  std::vector<std::shared_ptr<ChunkPool>> pools;  // per slot; null = free
+  std::vector<ChunkRef> refs;
+  std::uint32_t in_use = 0;
+  bool open = true;  // false once the Reader closed (it returned them all)
+
+  // A free slot, or -1.
+  int FreeSlot() const;
+  // Records `ref` of `pool` in `slot` (we hold the reference already).
+  void Record(int slot, std::shared_ptr<ChunkPool> pool, const ChunkRef& ref);
+  // Drops slot's reference and clears it.
+  void Release(int slot);
+};
+}  // namespace internal
+
+// One received sample. Inline samples own a copy of their bytes; pooled
+// ones point straight into the publisher's chunk, which they keep alive
+// until destroyed (each counts against max_held_samples). Move-only.
+// Release samples on the thread that uses their Reader.
+class Sample {
+ public:
+  Sample() = default;
+  Sample(Sample&& other) noexcept;
+  Sample& operator=(Sample&& other) noexcept;
+  ~Sample();
+
+  absl::Span<const std::byte> data() const { return {data_, info_.size}; }
+  const SampleInfo& info() const { return info_; }
+  bool pooled() const { return held_ != nullptr; }
+
+ private:
+  friend class Reader;
+  void Reset();
+
+  SampleInfo info_;
+  const std::byte* data_ = nullptr;
+  std::vector<std::byte> inline_;
+  std::shared_ptr<internal::HeldChunks> held_;
+  int slot_ = -1;
+};
+
 class Reader {
  public:
   static absl::StatusOr<Reader> Create(const ShmOptions& options, absl::string_view topic,
@@ -58,7 +108,14 @@ class Reader {
   // Copies the next sample into `payload` (reusing its capacity) and fills
   // `info`. Returns false when there is nothing new. A sample the publisher
   // overwrote during the copy is counted lost, never delivered.
+  // A pooled sample is copied out of its chunk (and counted lost if its
+  // chunk was recycled before we got a reference).
   absl::StatusOr<bool> Take(std::vector<std::byte>* payload, SampleInfo* info);
+
+  // The next sample without copying a pooled payload, or nullopt when there
+  // is nothing new. FailedPrecondition while max_held_samples pooled
+  // samples are held.
+  absl::StatusOr<std::optional<Sample>> TakeSample();
 
   // True when Take would deliver a sample.
   bool HasData();
@@ -90,7 +147,7 @@ class Reader {
     std::byte* slots = nullptr;
     internal::RingHot* hot = nullptr;
   };
-  enum class ReadResult { kEmpty, kSample };
+  enum class ReadResult { kEmpty, kSample, kPooled };
 
   Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
          const ReaderOptions& options);
@@ -98,7 +155,15 @@ class Reader {
   void SnapshotOwners(Ring& ring, std::uint64_t state);
   static std::uint64_t PublisherOf(const Ring& ring, std::uint64_t seq);
   void RebuildPolled();
-  ReadResult TryRead(Ring& ring, std::vector<std::byte>* payload, SampleInfo* info);
+  // Reads the next sample of `ring`: inline bytes into `payload`, or a
+  // chunk reference acquired into held slot `slot` (kPooled).
+  ReadResult TryRead(Ring& ring, std::vector<std::byte>* payload, SampleInfo* info, int slot);
+  void Deliver(Ring& ring, std::uint64_t seq, std::int64_t publish_ns, std::uint32_t size,
+               SampleInfo* info);
+  ReadResult Next(std::vector<std::byte>* payload, SampleInfo* info, int slot);
+  absl::Status NoFreeSlot() const;
+  ChunkPool* PoolFor(std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep);
+  void PrunePools();
   bool RingHasData(const Ring& ring) const;
   void CountLost(std::uint64_t n);
   void Close();
@@ -120,6 +185,8 @@ class Reader {
   std::uint64_t pending_lost_ = 0;        // reported with the next sample
   internal::SubscriberCounters* counters_ = nullptr;
   std::atomic<std::uint64_t>* cursors_ = nullptr;
+  std::shared_ptr<internal::HeldChunks> held_;
+  absl::flat_hash_map<std::uint64_t, std::shared_ptr<ChunkPool>> pools_;
 };
 
 }  // namespace ringcast::transport

@@ -409,6 +409,25 @@ absl::Status Segment::Unlink(const ShmOptions& options, absl::string_view name) 
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Segment::UnlinkIfUnused(const ShmOptions& options,
+                                             absl::string_view name) {
+  RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    return Errno(errno, "open", path);
+  }
+  bool unlinked = false;
+  struct stat st {};
+  // Holding LOCK_EX, nobody participates, and an opener waits on LOCK_SH
+  // until we are done, then finds the name gone (nlink 0) and starts over.
+  if (Flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0 && st.st_nlink > 0) {
+    unlinked = ::unlink(path.c_str()) == 0;
+  }
+  ::close(fd);
+  return unlinked;
+}
+
 absl::StatusOr<bool> Segment::IsUnused(const ShmOptions& options,
                                        absl::string_view name) {
   RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));

@@ -69,6 +69,11 @@ class Segment {
   // Removes the name `name` from options.dir (mappings stay valid).
   static absl::Status Unlink(const ShmOptions& options, absl::string_view name);
 
+  // Unlinks `name` if no participant holds it, atomically with respect to
+  // openers (under LOCK_EX). Returns true if it unlinked.
+  static absl::StatusOr<bool> UnlinkIfUnused(const ShmOptions& options,
+                                             absl::string_view name);
+
   // True if no participant holds `name` (no live process uses it).
   static absl::StatusOr<bool> IsUnused(const ShmOptions& options,
                                        absl::string_view name);

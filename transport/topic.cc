@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
+#include "transport/pool.h"
 #include "transport/process.h"
 #include "transport/status_macros.h"
 
@@ -87,6 +88,13 @@ absl::Status ValidateTopicConfig(const TopicConfig& c) {
   }
   if (c.max_message_size > (std::uint64_t{1} << 40)) {
     return OutOfRange("max_message_size", c.max_message_size, "0..1 TiB");
+  }
+  if (c.max_message_size > 0 && c.inline_capacity < internal::kChunkRefBytes) {
+    return OutOfRange("inline_capacity", c.inline_capacity,
+                      "24..65520 on a topic with a chunk pool (a slot carries the reference)");
+  }
+  if (c.max_message_size > 0 && c.max_held_samples == 0) {
+    return OutOfRange("max_held_samples", 0, "1..64 on a topic with a chunk pool");
   }
   return absl::OkStatus();
 }
@@ -184,7 +192,8 @@ absl::StatusOr<TopicSegment> TopicSegment::Observe(const ShmOptions& options,
   return TopicSegment(std::string(topic), options, std::move(segment), std::move(g));
 }
 
-absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t token) {
+absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t token,
+                                                                 std::uint64_t pool_id) {
   internal::TopicHeader& h = header();
   for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
     internal::RingControl& rc = ring_control(i);
@@ -208,6 +217,7 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
     rc.start_seq.store(claim.start_seq, std::memory_order_relaxed);
     rc.owner_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     rc.owner_start_time.store(ProcessStartTime(::getpid()), std::memory_order_relaxed);
+    rc.pool_id.store(pool_id, std::memory_order_relaxed);
     internal::OwnerRecord& record = rc.owners[epoch % internal::kOwnerHistory];
     record.start_seq.store(claim.start_seq, std::memory_order_relaxed);
     record.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
@@ -264,6 +274,23 @@ absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
       "when the topic is created"));
 }
 
+void TopicSegment::ReturnHeldChunks(std::uint32_t index) {
+  std::atomic<std::uint64_t>* held_list = held(index);
+  for (std::uint32_t k = 0; k < geometry_.max_held_samples; ++k) {
+    // Relaxed: the entry's owner is dead (or is us); the acquire CAS that
+    // claimed the entry for freeing ordered its writes.
+    const std::uint64_t pool_id = held_list[2 * k].load(std::memory_order_relaxed);
+    if (pool_id == 0) continue;
+    const std::uint64_t packed = held_list[2 * k + 1].load(std::memory_order_relaxed);
+    absl::StatusOr<ChunkPool> pool = ChunkPool::Open(options_, pool_id);
+    if (pool.ok()) {
+      pool->Release(internal::ChunkRef{pool_id, static_cast<std::uint32_t>(packed >> 32),
+                                       static_cast<std::uint32_t>(packed), 0});
+    }  // a pool that is gone has nobody left to return chunks to
+    held_list[2 * k].store(0, std::memory_order_relaxed);
+  }
+}
+
 void TopicSegment::FreeSubscriberEntry(std::uint32_t index) {
   // Clear its sleeping bit so publishers stop considering it. Relaxed: the
   // bit is advisory; a stray wake-up of a freed doorbell is harmless.
@@ -292,11 +319,19 @@ int TopicSegment::ReclaimDead() {
         live.IsAlive(rc.owner_token.load(std::memory_order_relaxed))) {
       continue;
     }
+    // Relaxed: written before the owner's release of kActive, which our
+    // acquire load above saw.
+    const std::uint64_t pool_id = rc.pool_id.load(std::memory_order_relaxed);
     // The CAS makes exactly one reclaimer free it, and only this epoch.
     if (rc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kFree),
                                          std::memory_order_acq_rel)) {
       header().ring_generation.fetch_add(1, std::memory_order_release);
       ++freed;
+      // Subscribers still holding its chunks keep the pool mapped (and
+      // unlink it when the last one leaves); otherwise it goes now.
+      if (pool_id != 0) {
+        (void)Segment::UnlinkIfUnused(options_, PoolSegmentName(options_, pool_id));
+      }
     }
   }
   for (std::uint32_t i = 0; i < geometry_.max_subscribers; ++i) {
@@ -310,6 +345,7 @@ int TopicSegment::ReclaimDead() {
     // clean it, then free it.
     if (sc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kClaiming),
                                          std::memory_order_acq_rel)) {
+      ReturnHeldChunks(i);
       FreeSubscriberEntry(i);
       sc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
       header().subscriber_generation.fetch_add(1, std::memory_order_release);

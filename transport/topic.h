@@ -35,6 +35,8 @@ struct TopicConfig {
   // Pool samples one subscriber may hold at once.
   std::uint32_t max_held_samples = 8;
   // Largest message through a publisher's chunk pool; 0 = inline only.
+  // With a pool, inline_capacity must hold a chunk reference (24 bytes)
+  // and max_held_samples must be at least 1.
   std::uint64_t max_message_size = 0;
 };
 
@@ -114,12 +116,23 @@ class TopicSegment {
     return reinterpret_cast<std::atomic<std::uint64_t>*>(
         subscriber(i) + internal::kSubscriberCursorsOffset);
   }
+  // held(i)[2k], held(i)[2k+1]: pool id and index << 32 | generation of
+  // the k-th chunk subscriber i holds (pool id 0 = empty).
   std::atomic<std::uint64_t>* held(std::uint32_t i) const {
     return cursors(i) + geometry_.max_publishers;
   }
+  // Chunks one publisher's pool needs so that a loan never fails: the
+  // ring's references, every subscriber's held maximum, and the loans.
+  std::uint32_t PoolChunks() const {
+    return geometry_.depth + geometry_.max_subscribers * geometry_.max_held_samples +
+           kMaxLoans;
+  }
+  static constexpr std::uint32_t kMaxLoans = 4;
 
   // Frees the rings and subscriber entries whose processes are dead (see
-  // liveness.h). Returns how many entries it freed. Participants only.
+  // liveness.h): returns the chunks a dead subscriber held and unlinks a
+  // dead publisher's pool once nobody maps it. Returns how many entries it
+  // freed. Participants only.
   int ReclaimDead();
 
   // Claims a free ring for a publisher with liveness token `token`. The new
@@ -130,7 +143,7 @@ class TopicSegment {
     std::uint64_t publisher_id;
     std::uint64_t start_seq;
   };
-  absl::StatusOr<RingClaim> ClaimRing(std::uint64_t token);
+  absl::StatusOr<RingClaim> ClaimRing(std::uint64_t token, std::uint64_t pool_id = 0);
   void ReleaseRing(std::uint32_t index);
 
   struct SubscriberClaim {
@@ -150,6 +163,7 @@ class TopicSegment {
       : topic_(std::move(topic)), options_(std::move(options)),
         segment_(std::move(segment)), geometry_(std::move(geometry)) {}
   void FreeSubscriberEntry(std::uint32_t index);
+  void ReturnHeldChunks(std::uint32_t index);
 
   std::string topic_;
   ShmOptions options_;

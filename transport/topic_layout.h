@@ -33,7 +33,9 @@
 //   0    8    word        bits 63..24: stamp, the low 40 bits of 2*seq+1
 //                         while sample `seq` is written, 2*seq+2 once
 //                         complete; bits 23..0: payload size, or
-//                         kPooledSize for a chunk reference
+//                         kPooledSize for a chunk reference (the payload
+//                         then holds pool id, index << 32 | generation and
+//                         size: see pool_layout.h)
 //   8    8    publish_ns  CLOCK_REALTIME of the publish
 //   16   ...  payload     copied in and out as 8-byte relaxed atomic words
 // 40 stamp bits wrap after 2^39 samples of one ring; a reader would have to
@@ -41,8 +43,8 @@
 //
 // Subscriber entry (subscriber_stride bytes): SubscriberControl | doorbell
 // line | SubscriberCounters | cursors[max_publishers] (u64: next sequence to
-// read from each ring) | held[max_held_samples] (u64 chunk references;
-// 0 = empty), padded to 64.
+// read from each ring) | held[max_held_samples] (2 x u64 chunk references,
+// see SubscriberCounters), padded to 64.
 #ifndef RINGCAST_TRANSPORT_TOPIC_LAYOUT_H_
 #define RINGCAST_TRANSPORT_TOPIC_LAYOUT_H_
 
@@ -114,6 +116,7 @@ static_assert(offsetof(TopicHeader, sleeping) == 320,
 // release only.
 //   0 state, 8 owner_token, 16 publisher_id, 24 start_seq (the first
 //   sequence this owner publishes), 32 owner_pid, 40 owner_start_time,
+//   48 pool_id (the owner's chunk pool, see pool_layout.h; 0 = none),
 //   64 owners[4]: {start_seq, publisher_id} of the owner of epoch e at
 //   index e % 4, so a reader that missed a few claims still attributes the
 //   samples left in the ring to the right publisher.
@@ -130,11 +133,13 @@ struct alignas(kCacheLine) RingControl {
   std::atomic<std::uint32_t> owner_pid;
   std::uint32_t reserved0;
   std::atomic<std::uint64_t> owner_start_time;
-  std::uint8_t reserved1[16];
+  std::atomic<std::uint64_t> pool_id;  // the owner's chunk pool; 0 = none
+  std::uint8_t reserved1[8];
   OwnerRecord owners[kOwnerHistory];
 };
 static_assert(sizeof(RingControl) == 128);
 static_assert(offsetof(RingControl, owner_start_time) == 40);
+static_assert(offsetof(RingControl, pool_id) == 48);
 static_assert(offsetof(RingControl, owners) == 64);
 
 // Line 2 of a ring: written by its one publisher on every publish, read by
@@ -185,7 +190,10 @@ struct alignas(kCacheLine) Doorbell {
 static_assert(sizeof(Doorbell) == 64);
 
 // Line 2 onward: written by the subscriber on every take, read by anyone.
-//   0 received, 8 lost, 16 cursors[max_publishers], then held[].
+//   0 received, 8 lost, 16 cursors[max_publishers], then held[max_held]:
+//   the chunks the subscriber holds, {pool id, index << 32 | generation}
+//   (pool id 0 = empty), so whoever reclaims a dead subscriber's entry can
+//   return them.
 struct SubscriberCounters {
   std::atomic<std::uint64_t> received;
   std::atomic<std::uint64_t> lost;
@@ -201,7 +209,7 @@ inline constexpr std::uint64_t RingStride(std::uint32_t depth, std::uint32_t slo
 }
 inline constexpr std::uint64_t SubscriberStride(std::uint32_t max_publishers,
                                                 std::uint32_t max_held) {
-  return RoundUp64(kSubscriberCursorsOffset + 8ull * max_publishers + 8ull * max_held);
+  return RoundUp64(kSubscriberCursorsOffset + 8ull * max_publishers + 16ull * max_held);
 }
 
 }  // namespace ringcast::transport::internal

@@ -1,6 +1,7 @@
 #include "transport/writer.h"
 
 #include <bit>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,30 +13,73 @@
 
 namespace ringcast::transport {
 
+ChunkLoan::ChunkLoan(ChunkLoan&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)), outstanding_(other.outstanding_),
+      ref_(other.ref_), bytes_(other.bytes_) {}
+
+ChunkLoan& ChunkLoan::operator=(ChunkLoan&& other) noexcept {
+  if (this != &other) {
+    Drop();
+    pool_ = std::exchange(other.pool_, nullptr);
+    outstanding_ = other.outstanding_;
+    ref_ = other.ref_;
+    bytes_ = other.bytes_;
+  }
+  return *this;
+}
+
+ChunkLoan::~ChunkLoan() { Drop(); }
+
+void ChunkLoan::Drop() {
+  if (pool_ == nullptr) return;
+  pool_->Release(ref_);
+  --*outstanding_;
+  pool_ = nullptr;
+}
+
 absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_view topic,
                                       const TopicConfig& config) {
   RINGCAST_ASSIGN_OR_RETURN(const std::uint64_t token, ProcessToken(options));
   RINGCAST_ASSIGN_OR_RETURN(TopicSegment segment, TopicSegment::Join(options, topic, config));
   auto t = std::make_unique<TopicSegment>(std::move(segment));
   t->ReclaimDead();
-  absl::StatusOr<TopicSegment::RingClaim> claim = t->ClaimRing(token);
+  // Entries are not the only traces of the dead: a topic unlinked by its
+  // last user leaves its dead owners' liveness files. Sweep the domain.
+  SweepDeadTokens(options);
+  std::unique_ptr<ChunkPool> pool;
+  if (t->geometry().max_message_size > 0) {
+    absl::StatusOr<ChunkPool> p =
+        ChunkPool::Create(options, t->geometry().max_message_size, t->PoolChunks());
+    if (!p.ok()) {
+      t->Leave();
+      return absl::Status(p.status().code(),
+                          absl::StrCat("publisher on ", topic, ": chunk pool of ",
+                                       t->PoolChunks(), " x ", t->geometry().max_message_size,
+                                       " bytes: ", p.status().message()));
+    }
+    pool = std::make_unique<ChunkPool>(*std::move(p));
+  }
+  absl::StatusOr<TopicSegment::RingClaim> claim = t->ClaimRing(token, pool ? pool->id() : 0);
   if (!claim.ok()) {
     t->Leave();
     return claim.status();
   }
-  return Writer(std::move(t), *claim);
+  return Writer(std::move(t), *claim, std::move(pool));
 }
 
-Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim)
-    : topic_(std::move(topic)), ring_(claim.index), publisher_id_(claim.publisher_id),
-      next_seq_(claim.start_seq) {
+Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
+               std::unique_ptr<ChunkPool> pool)
+    : topic_(std::move(topic)), pool_(std::move(pool)), ring_(claim.index),
+      publisher_id_(claim.publisher_id), next_seq_(claim.start_seq) {
   const TopicGeometry& g = topic_->geometry();
   mask_ = g.depth - 1;
   slot_size_ = g.slot_size;
   inline_capacity_ = g.inline_capacity;
+  max_message_size_ = g.max_message_size;
   sleeping_words_ = (g.max_subscribers + 63) / 64;
   slots_ = topic_->slots(ring_);
   hot_ = &topic_->ring_hot(ring_);
+  if (pool_ != nullptr) slot_refs_.resize(g.depth);
   // Relaxed: we own the ring; the claim's acquire CAS ordered these.
   bytes_ = hot_->bytes.load(std::memory_order_relaxed);
 }
@@ -46,6 +90,9 @@ Writer& Writer::operator=(Writer&& other) noexcept {
   if (this != &other) {
     Close();
     topic_ = std::move(other.topic_);
+    pool_ = std::move(other.pool_);
+    loans_ = std::move(other.loans_);
+    slot_refs_ = std::move(other.slot_refs_);
     ring_ = other.ring_;
     publisher_id_ = other.publisher_id_;
     next_seq_ = other.next_seq_;
@@ -53,6 +100,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     mask_ = other.mask_;
     slot_size_ = other.slot_size_;
     inline_capacity_ = other.inline_capacity_;
+    max_message_size_ = other.max_message_size_;
     sleeping_words_ = other.sleeping_words_;
     slots_ = other.slots_;
     hot_ = other.hot_;
@@ -64,18 +112,91 @@ Writer::~Writer() { Close(); }
 
 void Writer::Close() {
   if (topic_ == nullptr) return;
+  // The ring's chunk references stay: subscribers may still drain the ring.
+  // The pool segment goes when the last process mapping it leaves.
   topic_->ReleaseRing(ring_);
   topic_->Leave();
   topic_.reset();
+  pool_.reset();
+}
+
+absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
+  if (pool_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "loan of ", size, " bytes on topic ", topic_->topic(),
+        ", which has no chunk pool (created with max_message_size 0)"));
+  }
+  if (size > max_message_size_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("loan of ", size, " bytes exceeds topic ", topic_->topic(),
+                     "'s max_message_size of ", max_message_size_, " bytes"));
+  }
+  if (*loans_ >= TopicSegment::kMaxLoans) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "publisher on ", topic_->topic(), " already has ", *loans_,
+        " loans outstanding, the most a pool is sized for; publish or drop one first"));
+  }
+  std::optional<internal::ChunkRef> ref = pool_->Allocate();
+  if (!ref) {
+    // The sizing makes this impossible unless a process died in the few
+    // instructions between taking a reference and recording it.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "chunk pool of publisher ", publisher_id_, " on ", topic_->topic(),
+        " is empty although sized for depth + every subscriber's max_held_samples + ",
+        TopicSegment::kMaxLoans, " loans; a chunk reference leaked"));
+  }
+  ref->size = size;
+  ++*loans_;
+  return ChunkLoan(pool_.get(), loans_.get(), *ref, pool_->chunk(ref->index));
+}
+
+absl::Status Writer::Publish(ChunkLoan&& loan) {
+  if (loan.pool_ == nullptr || loan.pool_ != pool_.get()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "publish of a chunk loan that is empty or belongs to another publisher than ",
+        publisher_id_, " on ", topic_->topic()));
+  }
+  const internal::ChunkRef ref = loan.ref_;
+  loan.pool_ = nullptr;  // the loan's reference becomes the ring's
+  --*loans_;
+  const std::uint64_t words[3] = {ref.pool_id,
+                                  internal::PackIndexGeneration(ref.index, ref.generation),
+                                  ref.size};
+  const std::uint64_t seq = next_seq_;
+  internal::ChunkRef& slot_ref = slot_refs_[seq & mask_];
+  // The sample this slot held is overwritten: drop the ring's reference.
+  if (slot_ref.pool_id != 0) pool_->Release(slot_ref);
+  slot_ref = ref;
+  Commit(reinterpret_cast<const std::byte*>(words), sizeof words, internal::kPooledSize);
+  bytes_ += ref.size - sizeof words;  // count the message, not the reference
+  // Relaxed: statistics for observers.
+  hot_->bytes.store(bytes_, std::memory_order_relaxed);
+  return absl::OkStatus();
 }
 
 absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
   if (payload.size() > inline_capacity_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "message of ", payload.size(), " bytes exceeds topic ", topic_->topic(),
-        "'s inline capacity of ", inline_capacity_,
-        " bytes, and the topic has no chunk pool (max_message_size 0)"));
+    if (pool_ == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "message of ", payload.size(), " bytes exceeds topic ", topic_->topic(),
+          "'s inline capacity of ", inline_capacity_,
+          " bytes, and the topic has no chunk pool (max_message_size 0)"));
+    }
+    RINGCAST_ASSIGN_OR_RETURN(ChunkLoan loan, Loan(payload.size()));
+    std::memcpy(loan.data().data(), payload.data(), payload.size());
+    return Publish(std::move(loan));
   }
+  if (!slot_refs_.empty()) {
+    internal::ChunkRef& slot_ref = slot_refs_[next_seq_ & mask_];
+    if (slot_ref.pool_id != 0) pool_->Release(slot_ref);
+    slot_ref = {};
+  }
+  Commit(payload.data(), static_cast<std::uint32_t>(payload.size()),
+         static_cast<std::uint32_t>(payload.size()));
+  return absl::OkStatus();
+}
+
+void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field) {
   const std::uint64_t seq = next_seq_;
   auto* slot = reinterpret_cast<internal::SlotHeader*>(slots_ + (seq & mask_) * slot_size_);
   // Odd stamp = "being written". The release fence orders it before the
@@ -85,13 +206,11 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
   std::atomic_thread_fence(std::memory_order_release);
   const std::int64_t now = WallNanos();
   slot->publish_ns.store(now, std::memory_order_relaxed);
-  internal::StoreWordsRelaxed(payload.data(), payload.size(),
-                              reinterpret_cast<std::atomic<std::uint64_t>*>(slot + 1));
+  internal::StoreWordsRelaxed(bytes, size, reinterpret_cast<std::atomic<std::uint64_t>*>(slot + 1));
   // Release: whoever acquire-loads the even stamp sees size, time and words.
-  slot->word.store(internal::SlotWord(2 * seq + 2, static_cast<std::uint32_t>(payload.size())),
-                   std::memory_order_release);
+  slot->word.store(internal::SlotWord(2 * seq + 2, size_field), std::memory_order_release);
   next_seq_ = seq + 1;
-  bytes_ += payload.size();
+  bytes_ += size;
   // Release: whoever acquire-loads head > seq finds slot `seq` complete.
   hot_->head.store(seq + 1, std::memory_order_release);
   // Relaxed: statistics for observers, no ordering needed.
@@ -102,13 +221,12 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
   // bit; a wake-up is never lost.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   RingSleepers();
-  return absl::OkStatus();
 }
 
 void Writer::RingSleepers() {
   internal::TopicHeader& h = topic_->header();
   for (std::uint32_t w = 0; w < sleeping_words_; ++w) {
-    // Relaxed load: ordered by the seq_cst fence in Publish; the common case
+    // Relaxed load: ordered by the seq_cst fence in Commit; the common case
     // (nobody sleeps) reads one cached line and makes no system call.
     if (h.sleeping[w].load(std::memory_order_relaxed) == 0) continue;
     // Acquire: claim every sleeper of this word at once.

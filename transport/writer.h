@@ -2,26 +2,61 @@
 // its topic; publishing is wait-free and makes no system call unless a
 // subscriber sleeps.
 //
+// Small messages travel inline in a ring slot. On a topic with a chunk
+// pool (max_message_size > 0), a larger one is built in place in a loaned
+// chunk and published by reference, with no copy whatever its size:
+//
 //   auto w = Writer::Create(options, "/imu", config);
-//   RINGCAST_RETURN_IF_ERROR(w->Publish(bytes));
+//   RINGCAST_RETURN_IF_ERROR(w->Publish(bytes));          // inline or pooled
+//   RINGCAST_ASSIGN_OR_RETURN(ChunkLoan loan, w->Loan(6 << 20));
+//   Fill(loan.data());
+//   RINGCAST_RETURN_IF_ERROR(w->Publish(std::move(loan)));  // zero-copy
 #ifndef RINGCAST_TRANSPORT_WRITER_H_
 #define RINGCAST_TRANSPORT_WRITER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "transport/pool.h"
 #include "transport/topic.h"
 
 namespace ringcast::transport {
 
+// A writable chunk of the publisher's pool. Move-only; returned to the pool
+// if dropped unpublished. Must not outlive its Writer.
+class ChunkLoan {
+ public:
+  ChunkLoan(ChunkLoan&& other) noexcept;
+  ChunkLoan& operator=(ChunkLoan&& other) noexcept;
+  ~ChunkLoan();
+
+  // The `size` bytes asked for, to fill in place.
+  absl::Span<std::byte> data() const { return {bytes_, ref_.size}; }
+  std::size_t size() const { return ref_.size; }
+
+ private:
+  friend class Writer;
+  ChunkLoan(ChunkPool* pool, std::uint32_t* outstanding, internal::ChunkRef ref,
+            std::byte* bytes)
+      : pool_(pool), outstanding_(outstanding), ref_(ref), bytes_(bytes) {}
+  void Drop();
+
+  ChunkPool* pool_ = nullptr;
+  std::uint32_t* outstanding_ = nullptr;
+  internal::ChunkRef ref_;
+  std::byte* bytes_ = nullptr;
+};
+
 class Writer {
  public:
-  // Joins (or creates) `topic`, reclaims entries of dead processes, and
+  // Joins (or creates) `topic`, reclaims entries of dead processes, creates
+  // this publisher's chunk pool if the topic has max_message_size > 0, and
   // claims a ring.
   static absl::StatusOr<Writer> Create(const ShmOptions& options, absl::string_view topic,
                                        const TopicConfig& config);
@@ -30,23 +65,41 @@ class Writer {
   Writer& operator=(Writer&&) noexcept;
   ~Writer();  // releases the ring; unlinks the topic if it was the last user
 
-  // Publishes `payload`. Messages of 0 bytes are valid. InvalidArgument if
-  // the payload exceeds the topic's inline capacity (the message names both
-  // sizes).
+  // Publishes `payload`: inline if it fits a slot, else copied into a
+  // chunk. Messages of 0 bytes are valid. InvalidArgument (naming both
+  // sizes) above the inline capacity on a topic without a pool, or above
+  // max_message_size.
   absl::Status Publish(absl::Span<const std::byte> payload);
+
+  // Loans a chunk for a `size`-byte message. InvalidArgument above
+  // max_message_size or without a pool; ResourceExhausted with
+  // kMaxLoans loans outstanding.
+  absl::StatusOr<ChunkLoan> Loan(std::size_t size);
+
+  // Publishes a loaned chunk by reference.
+  absl::Status Publish(ChunkLoan&& loan);
 
   std::uint64_t publisher_id() const { return publisher_id_; }
   std::uint32_t ring_index() const { return ring_; }
   // The sequence number the next Publish will carry.
   std::uint64_t next_sequence() const { return next_seq_; }
   const TopicSegment& topic() const { return *topic_; }
+  // This publisher's pool, or nullptr on an inline-only topic.
+  const ChunkPool* pool() const { return pool_.get(); }
 
  private:
-  Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim);
+  Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
+         std::unique_ptr<ChunkPool> pool);
+  // Writes `size` bytes into slot `next_seq_` with `size_field` in its
+  // word, commits it and rings sleepers.
+  void Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field);
   void RingSleepers();
   void Close();
 
-  std::unique_ptr<TopicSegment> topic_;  // stable address for the pointers below
+  std::unique_ptr<TopicSegment> topic_;  // stable addresses for the pointers below
+  std::unique_ptr<ChunkPool> pool_;
+  std::unique_ptr<std::uint32_t> loans_ = std::make_unique<std::uint32_t>(0);
+  std::vector<internal::ChunkRef> slot_refs_;  // the ring's reference per slot
   std::uint32_t ring_ = 0;
   std::uint64_t publisher_id_ = 0;
   std::uint64_t next_seq_ = 0;
@@ -54,6 +107,7 @@ class Writer {
   std::uint64_t mask_ = 0;
   std::uint32_t slot_size_ = 0;
   std::uint32_t inline_capacity_ = 0;
+  std::uint64_t max_message_size_ = 0;
   std::uint32_t sleeping_words_ = 0;
   std::byte* slots_ = nullptr;
   internal::RingHot* hot_ = nullptr;

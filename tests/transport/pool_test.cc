@@ -1,0 +1,455 @@
+// The chunk pool: loans, zero-copy samples, held limits, recycling races,
+// and crashes of subscribers and publishers holding chunks.
+#include "transport/pool.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+#include "tests/transport/ring_test_util.h"
+#include "transport/liveness.h"
+
+namespace ringcast::transport {
+namespace {
+
+using ::ringcast::testing::FilesWithPrefix;
+using ::ringcast::testing::KillChild;
+using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::StartChild;
+using ::ringcast::testing::WaitChild;
+using ::testing::HasSubstr;
+using test::AwaitCursors;
+using test::AwaitSubscribers;
+
+ShmOptions Options() {
+  ShmOptions o;
+  o.prefix = ::ringcast::testing::UniquePrefix();
+  return o;
+}
+
+TopicConfig PooledConfig(std::uint64_t max_message_size, std::uint32_t depth = 8) {
+  TopicConfig c;
+  c.type_name = "test.Blob";
+  c.depth = depth;
+  c.max_message_size = max_message_size;
+  c.max_subscribers = 4;
+  c.max_held_samples = 8;
+  return c;
+}
+
+// A message of `bytes.size()` bytes for `seed`: word i is seed * K ^ i (a
+// pattern that fills and checks at memory speed), and the last 8 bytes
+// carry the seed.
+constexpr std::uint64_t kMix = 0x9E3779B97F4A7C15ull;
+
+void FillMessage(absl::Span<std::byte> bytes, std::uint64_t seed) {
+  if (bytes.size() < 8) return;
+  const std::size_t words = bytes.size() / 8 - 1;
+  auto* w = reinterpret_cast<std::uint64_t*>(bytes.data());
+  for (std::size_t i = 0; i < words; ++i) w[i] = seed * kMix ^ i;
+  std::memcpy(bytes.data() + bytes.size() - 8, &seed, 8);
+}
+
+bool VerifyMessage(absl::Span<const std::byte> bytes, std::uint64_t seed) {
+  if (bytes.size() < 8) return false;
+  std::uint64_t carried;
+  std::memcpy(&carried, bytes.data() + bytes.size() - 8, 8);
+  const std::size_t words = bytes.size() / 8 - 1;
+  const auto* w = reinterpret_cast<const std::uint64_t*>(bytes.data());
+  std::uint64_t bad = carried ^ seed;
+  for (std::size_t i = 0; i < words; ++i) bad |= w[i] ^ (seed * kMix ^ i);
+  return bad == 0;
+}
+
+TEST(ChunkPoolTest, AllocatesEveryChunkOnceAndReusesTheLastFreed) {
+  const ShmOptions o = Options();
+  absl::StatusOr<ChunkPool> pool = ChunkPool::Create(o, 1000, 4);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ(pool->CountFree(), 4u);
+  std::vector<internal::ChunkRef> refs;
+  for (int i = 0; i < 4; ++i) {
+    std::optional<internal::ChunkRef> r = pool->Allocate();
+    ASSERT_TRUE(r.has_value());
+    refs.push_back(*r);
+  }
+  EXPECT_FALSE(pool->Allocate().has_value());
+  EXPECT_EQ(pool->CountFree(), 0u);
+  // Another holder takes a reference; the chunk stays out until both drop.
+  ASSERT_TRUE(pool->Acquire(refs[1]));
+  pool->Release(refs[1]);
+  EXPECT_EQ(pool->CountFree(), 0u);
+  pool->Release(refs[1]);
+  EXPECT_EQ(pool->CountFree(), 1u);
+  // Recycled: the old reference no longer acquires, and a stray release of
+  // it is ignored.
+  EXPECT_FALSE(pool->Acquire(refs[1]));
+  pool->Release(refs[1]);
+  EXPECT_EQ(pool->CountFree(), 1u);
+  // LIFO: the next loan is the chunk freed last, with a new generation.
+  std::optional<internal::ChunkRef> again = pool->Allocate();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->index, refs[1].index);
+  EXPECT_EQ(again->generation, refs[1].generation + 1);
+  // Out-of-range references are refused.
+  internal::ChunkRef bad = refs[0];
+  bad.index = 99;
+  EXPECT_FALSE(pool->Acquire(bad));
+  pool->Release(bad);
+}
+
+TEST(ChunkPoolTest, OpenRejectsACorruptHeader) {
+  const ShmOptions o = Options();
+  absl::StatusOr<ChunkPool> pool = ChunkPool::Create(o, 4096, 8);
+  ASSERT_TRUE(pool.ok());
+  auto* h = reinterpret_cast<internal::PoolHeader*>(pool->segment().base() + sizeof(SegmentHeader));
+  h->chunk_count = 1u << 30;
+  absl::StatusOr<ChunkPool> other = ChunkPool::Open(o, pool->id());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(other.status().message(), HasSubstr("corrupt"));
+  h->chunk_count = 8;
+  EXPECT_TRUE(ChunkPool::Open(o, pool->id()).ok());
+}
+
+TEST(PooledTopicTest, LargeMessagesTravelByReferenceWithoutCopy) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(1 << 20);
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok() && w.ok()) << r.status() << w.status();
+  absl::StatusOr<ChunkLoan> loan = w->Loan(1 << 20);
+  ASSERT_TRUE(loan.ok()) << loan.status();
+  FillMessage(loan->data(), 42);
+  const std::byte* where = loan->data().data();
+  ASSERT_TRUE(w->Publish(*std::move(loan)).ok());
+  absl::StatusOr<std::optional<Sample>> s = r->TakeSample();
+  ASSERT_TRUE(s.ok() && s->has_value());
+  const Sample& sample = **s;
+  EXPECT_TRUE(sample.pooled());
+  EXPECT_EQ(sample.info().size, 1u << 20);
+  EXPECT_TRUE(VerifyMessage(sample.data(), 42));
+  // The very bytes the publisher wrote, in another mapping of the chunk.
+  EXPECT_EQ(std::memcmp(sample.data().data(), where, 64), 0);
+  EXPECT_NE(sample.data().data(), where);
+  EXPECT_EQ(r->topic().ring_hot(w->ring_index()).bytes.load(), 1u << 20);
+}
+
+TEST(PooledTopicTest, MixedInlineAndPooledMessagesArriveInOrder) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(100000, 64);
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok() && w.ok());
+  const std::vector<std::size_t> sizes = {8, 100000, 0, 48, 49, 5000, 16, 100000};
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    std::vector<std::byte> m(std::max<std::size_t>(sizes[i], 8));
+    FillMessage(absl::MakeSpan(m), i);
+    m.resize(sizes[i]);
+    ASSERT_TRUE(w->Publish(m).ok()) << sizes[i];
+  }
+  std::vector<std::byte> got;
+  SampleInfo info;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    ASSERT_TRUE(*r->Take(&got, &info)) << i;
+    EXPECT_EQ(info.sequence, i);
+    ASSERT_EQ(got.size(), sizes[i]);
+    if (sizes[i] >= 8) {
+      std::vector<std::byte> m(sizes[i]);
+      FillMessage(absl::MakeSpan(m), i);
+      if (sizes[i] > 48) {
+        EXPECT_EQ(got, m) << i;
+      }
+    }
+  }
+  EXPECT_FALSE(*r->Take(&got, &info));
+  EXPECT_EQ(r->lost(), 0u);
+}
+
+TEST(PooledTopicTest, LoanErrorsNameTheSizes) {
+  const ShmOptions o = Options();
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", PooledConfig(1000));
+  ASSERT_TRUE(w.ok());
+  absl::StatusOr<ChunkLoan> big = w->Loan(1001);
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(big.status().message(), HasSubstr("loan of 1001 bytes exceeds"));
+  EXPECT_THAT(big.status().message(), HasSubstr("max_message_size of 1000 bytes"));
+  EXPECT_THAT(w->Publish(std::vector<std::byte>(1001)).message(), HasSubstr("1001 bytes"));
+  std::vector<ChunkLoan> loans;
+  for (std::uint32_t i = 0; i < TopicSegment::kMaxLoans; ++i) loans.push_back(*w->Loan(10));
+  EXPECT_EQ(w->Loan(10).status().code(), absl::StatusCode::kResourceExhausted);
+  loans.pop_back();  // dropping a loan returns its chunk
+  EXPECT_TRUE(w->Loan(10).ok());
+
+  absl::StatusOr<Writer> inline_only = Writer::Create(o, "/small", TopicConfig{});
+  ASSERT_TRUE(inline_only.ok());
+  EXPECT_THAT(inline_only->Loan(10).status().message(), HasSubstr("has no chunk pool"));
+  TopicConfig bad = PooledConfig(1000);
+  bad.inline_capacity = 16;
+  EXPECT_THAT(Writer::Create(o, "/bad", bad).status().message(),
+              HasSubstr("inline_capacity = 16"));
+}
+
+TEST(PooledTopicTest, HeldSamplesStayIntactWhileThePublisherLapsTheRing) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(4096, 8);
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok() && w.ok());
+  auto publish = [&](std::uint64_t seed) {
+    absl::StatusOr<ChunkLoan> loan = w->Loan(4096);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    FillMessage(loan->data(), seed);
+    ASSERT_TRUE(w->Publish(*std::move(loan)).ok());
+  };
+  for (std::uint64_t i = 0; i < 8; ++i) publish(i);
+  std::vector<Sample> held;
+  for (int i = 0; i < 8; ++i) {
+    absl::StatusOr<std::optional<Sample>> s = r->TakeSample();
+    ASSERT_TRUE(s.ok() && s->has_value());
+    held.push_back(**std::move(s));
+  }
+  // The ninth is refused while eight are held.
+  publish(8);
+  absl::StatusOr<std::optional<Sample>> ninth = r->TakeSample();
+  EXPECT_EQ(ninth.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(ninth.status().message(), HasSubstr("max_held_samples"));
+  // Lap the ring a hundred times: no loan fails, held bytes do not change.
+  for (std::uint64_t i = 9; i < 9 + 800; ++i) publish(i);
+  for (std::uint64_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(held[i].info().sequence, i);
+    EXPECT_TRUE(VerifyMessage(held[i].data(), i)) << i;
+  }
+  held.clear();  // releases
+  // The reader was lapped: it is told, and reads on.
+  absl::StatusOr<std::optional<Sample>> next = r->TakeSample();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_GT((*next)->info().lost_before, 0u);
+  EXPECT_TRUE(VerifyMessage((*next)->data(), (*next)->info().sequence));
+}
+
+TEST(PooledTopicTest, RecycledChunkIsCountedLostNeverDelivered) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(4096, 4);
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok() && w.ok());
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    std::vector<std::byte> m(4096);
+    FillMessage(absl::MakeSpan(m), i);
+    ASSERT_TRUE(w->Publish(m).ok());
+  }
+  std::vector<std::byte> got;
+  SampleInfo info;
+  std::uint64_t n = 0;
+  while (*r->Take(&got, &info)) {
+    EXPECT_TRUE(VerifyMessage(got, info.sequence));
+    ++n;
+  }
+  EXPECT_EQ(n + r->lost(), 100u);
+  EXPECT_GE(r->lost(), 96u);
+}
+
+// Readers take and hold samples while the writer recycles chunks as fast
+// as it can: a delivered sample always holds its own bytes. For TSan.
+TEST(PooledTopicTest, AcquireVersusRecycleStress) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(256, 4);
+  constexpr std::uint64_t kMessages = 20000;
+  std::atomic<int> failures{0}, joined{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  for (int k = 0; k < 2; ++k) {
+    readers.emplace_back([&, k] {
+      absl::StatusOr<Reader> r = Reader::Create(o, "/stress", c);
+      joined.fetch_add(1);
+      if (!r.ok()) {
+        failures.fetch_add(1);
+        return;
+      }
+      std::vector<Sample> held;
+      while (!done.load() || r->HasData()) {
+        absl::StatusOr<std::optional<Sample>> s = r->TakeSample();
+        if (!s.ok()) {
+          held.clear();
+          continue;
+        }
+        if (!s->has_value()) continue;
+        if (!VerifyMessage((*s)->data(), (*s)->info().sequence)) failures.fetch_add(1);
+        held.push_back(**std::move(s));
+        if (held.size() > static_cast<std::size_t>(2 + k * 4)) held.erase(held.begin());
+        for (const Sample& h : held) {
+          if (!VerifyMessage(h.data(), h.info().sequence)) failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  while (joined.load() < 2) std::this_thread::yield();
+  absl::StatusOr<Writer> w = Writer::Create(o, "/stress", c);
+  ASSERT_TRUE(w.ok());
+  for (std::uint64_t i = 0; i < kMessages; ++i) {
+    absl::StatusOr<ChunkLoan> loan = w->Loan(256);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    FillMessage(loan->data(), i);
+    ASSERT_TRUE(w->Publish(*std::move(loan)).ok());
+  }
+  done.store(true);
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr std::uint64_t kBigMessages = 500;  // sanitizers check races, not volume
+#else
+constexpr std::uint64_t kBigMessages = 10000;
+#endif
+
+TEST(PooledMultiProcessTest, FourMiBMessagesToThreeSubscriberProcesses) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(4 << 20, 8);
+  std::vector<pid_t> subs;
+  for (int k = 0; k < 3; ++k) {
+    subs.push_back(StartChild(
+        [&] {
+          absl::StatusOr<Reader> r = Reader::Create(o, "/big", c);
+          if (!r.ok()) return 10;
+          const absl::Time deadline = absl::Now() + absl::Seconds(200);
+          while (r->received() < kBigMessages) {
+            if (absl::Now() > deadline) return 11;
+            if (!r->Wait(absl::Milliseconds(100)).ok()) continue;
+            absl::StatusOr<std::optional<Sample>> s = r->TakeSample();
+            if (!s.ok()) return 12;
+            if (!s->has_value()) continue;
+            const Sample& sample = **s;
+            if (!sample.pooled() || sample.info().size != (4u << 20)) return 13;
+            if (!VerifyMessage(sample.data(), sample.info().sequence)) return 14;
+          }
+          return r->lost() == 0 ? 0 : 15;
+        },
+        absl::Seconds(240)));
+  }
+  absl::StatusOr<Writer> w = Writer::Create(o, "/big", c);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE(AwaitSubscribers(w->topic(), 3, absl::Seconds(30)));
+  for (std::uint64_t i = 0; i < kBigMessages; ++i) {
+    if (i >= 4) {
+      ASSERT_TRUE(AwaitCursors(w->topic(), w->ring_index(), i - 4, absl::Seconds(60)));
+    }
+    absl::StatusOr<ChunkLoan> loan = w->Loan(4 << 20);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    FillMessage(loan->data(), i);
+    ASSERT_TRUE(w->Publish(*std::move(loan)).ok());
+  }
+  for (const pid_t pid : subs) EXPECT_EQ(WaitChild(pid, absl::Seconds(240)), 0);
+}
+
+TEST(PooledCrashTest, KilledSubscriberHoldingEightChunksHasThemReturned) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(1024, 8);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/crash", c);
+  ASSERT_TRUE(w.ok());
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t sub = StartChild([&] {
+    absl::StatusOr<Reader> r = Reader::Create(o, "/crash", c);
+    if (!r.ok()) return 10;
+    (void)!::write(fds[1], "r", 1);
+    std::vector<Sample> held;
+    while (held.size() < 8) {
+      if (!r->Wait(absl::Seconds(10)).ok()) return 11;
+      absl::StatusOr<std::optional<Sample>> s = r->TakeSample();
+      if (!s.ok()) return 12;
+      if (s->has_value()) held.push_back(**std::move(s));
+    }
+    (void)!::write(fds[1], "h", 1);
+    ::pause();  // holding 8 chunks until killed
+    return 0;
+  });
+  char b;
+  ASSERT_EQ(::read(fds[0], &b, 1), 1);
+  for (std::uint64_t i = 0; i < 8; ++i) {
+    std::vector<std::byte> m(1024);
+    FillMessage(absl::MakeSpan(m), i);
+    ASSERT_TRUE(w->Publish(m).ok());
+  }
+  ASSERT_EQ(::read(fds[0], &b, 1), 1);
+  const ChunkPool& pool = *w->pool();
+  // 8 in the ring (each also held by the subscriber): the rest are free.
+  EXPECT_EQ(pool.CountFree(), pool.chunk_count() - 8);
+  KillChild(sub);
+  // Lap the ring: the ring drops its references, the dead one's stay.
+  for (std::uint64_t i = 8; i < 16; ++i) {
+    std::vector<std::byte> m(1024);
+    FillMessage(absl::MakeSpan(m), i);
+    ASSERT_TRUE(w->Publish(m).ok());
+  }
+  EXPECT_EQ(pool.CountFree(), pool.chunk_count() - 16);
+  // Whoever joins next reclaims the dead entry and returns its 8 chunks.
+  absl::StatusOr<Reader> next = Reader::Create(o, "/crash", c);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(pool.CountFree(), pool.chunk_count() - 8);
+  // And the publisher goes on: 100,000 pooled messages, no failed loan.
+  for (std::uint64_t i = 16; i < 100016; ++i) {
+    absl::StatusOr<ChunkLoan> loan = w->Loan(1024);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    ASSERT_TRUE(w->Publish(*std::move(loan)).ok());
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(PooledCrashTest, KilledPublisherLeavesHeldSamplesReadableAndNothingBehind) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(64 << 10, 8);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pub = StartChild([&] {
+    absl::StatusOr<Writer> w = Writer::Create(o, "/crash", c);
+    if (!w.ok()) return 10;
+    if (!AwaitSubscribers(w->topic(), 1, absl::Seconds(30))) return 11;
+    for (std::uint64_t i = 0; i < 8; ++i) {
+      absl::StatusOr<ChunkLoan> loan = w->Loan(64 << 10);
+      if (!loan.ok()) return 12;
+      FillMessage(loan->data(), i);
+      if (!w->Publish(*std::move(loan)).ok()) return 13;
+    }
+    (void)!::write(fds[1], "p", 1);
+    ::pause();
+    return 0;
+  });
+  {
+    absl::StatusOr<Reader> r = Reader::Create(o, "/crash", c);
+    ASSERT_TRUE(r.ok());
+    char b;
+    ASSERT_EQ(::read(fds[0], &b, 1), 1);
+    std::vector<Sample> held;
+    for (int i = 0; i < 4; ++i) held.push_back(**r->TakeSample());
+    KillChild(pub);
+    // The dead publisher's chunks stay mapped and intact for us.
+    for (const Sample& s : held) EXPECT_TRUE(VerifyMessage(s.data(), s.info().sequence));
+    // The rest of its ring can still be read.
+    std::vector<std::byte> got;
+    SampleInfo info;
+    int more = 0;
+    while (*r->Take(&got, &info)) {
+      EXPECT_TRUE(VerifyMessage(got, info.sequence));
+      ++more;
+    }
+    EXPECT_EQ(more, 4);
+  }  // samples released, reader gone: the pool's last user unlinks it
+  // A later user reclaims the dead ring (and the dead token).
+  { ASSERT_TRUE(Reader::Create(o, "/crash", c).ok()); }
+  ReleaseProcessTokens();
+  EXPECT_EQ(FilesWithPrefix(kShmDir, o.prefix), std::vector<std::string>{});
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+}  // namespace
+}  // namespace ringcast::transport

@@ -1,0 +1,220 @@
+#include "transport/pool.h"
+
+#include <sys/random.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "transport/names.h"
+#include "transport/status_macros.h"
+
+namespace ringcast::transport {
+namespace {
+
+using internal::ChunkControl;
+using internal::ChunkRef;
+using internal::PoolHeader;
+
+constexpr std::uint64_t RoundUp(std::uint64_t x, std::uint64_t to) {
+  return (x + to - 1) / to * to;
+}
+
+std::uint64_t ChunkStride(std::uint64_t chunk_size) {
+  // Page-aligned chunks for large payloads (no chunk shares a page with
+  // another's tail); cache-line aligned for small ones.
+  return chunk_size >= internal::kChunkAlign ? RoundUp(chunk_size, internal::kChunkAlign)
+                                             : RoundUp(std::max<std::uint64_t>(chunk_size, 1), 64);
+}
+
+std::uint64_t ControlsOffset() { return sizeof(SegmentHeader) + sizeof(PoolHeader); }
+
+std::uint64_t ChunksOffset(std::uint32_t count) {
+  return RoundUp(ControlsOffset() + std::uint64_t{count} * sizeof(ChunkControl),
+                 internal::kChunkAlign);
+}
+
+std::uint64_t RandomId() {
+  std::uint64_t id = 0;
+  while (id == 0) {
+    if (::getrandom(&id, sizeof id, 0) != sizeof id) id = 0;
+  }
+  return id;
+}
+
+constexpr std::uint64_t kCountMask = 0xFFFFFFFFull;
+std::uint32_t GenerationOf(std::uint64_t state) { return static_cast<std::uint32_t>(state >> 32); }
+std::uint32_t CountOf(std::uint64_t state) { return static_cast<std::uint32_t>(state & kCountMask); }
+
+}  // namespace
+
+std::string PoolSegmentName(const ShmOptions& options, std::uint64_t pool_id) {
+  return absl::StrFormat("%sp.%016x", DomainStem(options), pool_id);
+}
+
+absl::StatusOr<ChunkPool> ChunkPool::Create(const ShmOptions& options,
+                                            std::uint64_t chunk_size,
+                                            std::uint32_t chunk_count) {
+  RINGCAST_RETURN_IF_ERROR(ValidateShmOptions(options));
+  if (chunk_count == 0 || chunk_count > internal::kMaxChunks) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "chunk pool of ", chunk_count, " chunks: valid 1..", internal::kMaxChunks));
+  }
+  const std::uint64_t stride = ChunkStride(chunk_size);
+  const std::uint64_t chunks_offset = ChunksOffset(chunk_count);
+  if (stride > (std::uint64_t{1} << 46) / chunk_count) {
+    return absl::InvalidArgumentError(absl::StrCat("chunk pool of ", chunk_count, " x ",
+                                                   chunk_size, " bytes is too large"));
+  }
+  const std::uint64_t size = chunks_offset + stride * chunk_count;
+  const std::uint64_t id = RandomId();
+  RINGCAST_ASSIGN_OR_RETURN(
+      Segment segment,
+      Segment::Create(options, PoolSegmentName(options, id), SegmentKind::kPool, size,
+                      [&](std::byte* base, std::uint64_t) {
+                        reinterpret_cast<SegmentHeader*>(base)->header_size = sizeof(PoolHeader);
+                        auto* h = reinterpret_cast<PoolHeader*>(base + sizeof(SegmentHeader));
+                        h->chunk_size = chunk_size;
+                        h->chunk_stride = stride;
+                        h->chunk_count = chunk_count;
+                        h->controls_offset = ControlsOffset();
+                        h->chunks_offset = chunks_offset;
+                        // Every chunk free, chained 0 -> 1 -> ... (generation
+                        // 0, count 0 from the zeroed pages).
+                        auto* c = reinterpret_cast<ChunkControl*>(base + ControlsOffset());
+                        for (std::uint32_t i = 0; i + 1 < chunk_count; ++i) {
+                          c[i].next.store(i + 2, std::memory_order_relaxed);
+                        }
+                        // Relaxed: published by the segment's magic release.
+                        h->free_head.store(1, std::memory_order_relaxed);
+                      }));
+  return ChunkPool(id, std::move(segment));
+}
+
+absl::StatusOr<ChunkPool> ChunkPool::Open(const ShmOptions& options, std::uint64_t pool_id) {
+  RINGCAST_ASSIGN_OR_RETURN(Segment segment,
+                            Segment::Open(options, PoolSegmentName(options, pool_id),
+                                          SegmentKind::kPool, Segment::Access::kParticipant));
+  const std::uint64_t size = segment.size();
+  if (size < ControlsOffset()) {
+    return absl::DataLossError(absl::StrCat("pool segment ", segment.path(), ": ", size,
+                                            " bytes is smaller than its headers"));
+  }
+  ChunkPool pool(pool_id, std::move(segment));
+  // Validate the copies ChunkPool() took; never re-read the header.
+  const std::uint64_t count = pool.chunk_count_;
+  if (count == 0 || count > internal::kMaxChunks ||
+      pool.controls_offset_ != ControlsOffset() ||
+      pool.chunks_offset_ != ChunksOffset(pool.chunk_count_) ||
+      pool.chunk_stride_ != ChunkStride(pool.chunk_size_) ||
+      pool.chunks_offset_ > size || pool.chunk_stride_ > (size - pool.chunks_offset_) / count) {
+    return absl::DataLossError(absl::StrCat(
+        "pool segment ", pool.segment_.path(), ": ", count, " chunks of ", pool.chunk_stride_,
+        " bytes at ", pool.chunks_offset_, " do not fit ", size, " bytes; the pool is corrupt"));
+  }
+  return pool;
+}
+
+ChunkPool::ChunkPool(std::uint64_t id, Segment segment) : id_(id), segment_(std::move(segment)) {
+  const PoolHeader& h = header();
+  chunk_size_ = h.chunk_size;
+  chunk_stride_ = h.chunk_stride;
+  chunk_count_ = h.chunk_count;
+  controls_offset_ = h.controls_offset;
+  chunks_offset_ = h.chunks_offset;
+}
+
+ChunkPool::~ChunkPool() { segment_.Leave(); }
+
+void ChunkPool::Push(std::uint32_t index) {
+  std::atomic<std::uint64_t>& head = header().free_head;
+  // Relaxed: the CAS below validates what we read.
+  std::uint64_t h = head.load(std::memory_order_relaxed);
+  for (;;) {
+    // Relaxed: published by the release CAS below.
+    control(index).next.store(static_cast<std::uint32_t>(h & kCountMask),
+                              std::memory_order_relaxed);
+    const std::uint64_t tag = (h >> 32) + 1;
+    // Release: the next popper sees `next` and every access made to the
+    // chunk while it was referenced.
+    if (head.compare_exchange_weak(h, tag << 32 | (index + 1), std::memory_order_release,
+                                   std::memory_order_relaxed)) {
+      return;
+    }
+  }
+}
+
+std::optional<ChunkRef> ChunkPool::Allocate() {
+  std::atomic<std::uint64_t>& head = header().free_head;
+  // Acquire: pairs with the pusher's release CAS (its `next` store).
+  std::uint64_t h = head.load(std::memory_order_acquire);
+  for (;;) {
+    const std::uint32_t top = static_cast<std::uint32_t>(h & kCountMask);
+    if (top == 0 || top > chunk_count_) return std::nullopt;  // empty (or corrupt)
+    const std::uint32_t index = top - 1;
+    // Relaxed: if another popper took `index` meanwhile, the tag changed
+    // and the CAS fails; a torn `next` is never used.
+    const std::uint32_t next = control(index).next.load(std::memory_order_relaxed);
+    const std::uint64_t tag = (h >> 32) + 1;
+    // Acquire: we own the chunk; see its last user's accesses.
+    if (head.compare_exchange_weak(h, tag << 32 | next, std::memory_order_acquire,
+                                   std::memory_order_acquire)) {
+      ChunkControl& c = control(index);
+      // Relaxed: a free chunk has count 0; only we change it now. Subscribers
+      // with a stale reference compare generations and fail.
+      const std::uint32_t gen = GenerationOf(c.state.load(std::memory_order_relaxed)) + 1;
+      // Release: a subscriber that CASes in after this sees the new
+      // generation, never a half-made state.
+      c.state.store(std::uint64_t{gen} << 32 | 1, std::memory_order_release);
+      return ChunkRef{id_, index, gen, 0};
+    }
+  }
+}
+
+bool ChunkPool::Acquire(const ChunkRef& ref) {
+  if (ref.index >= chunk_count_) return false;
+  std::atomic<std::uint64_t>& state = control(ref.index).state;
+  // Acquire: pairs with the loan's release store of the generation.
+  std::uint64_t s = state.load(std::memory_order_acquire);
+  for (;;) {
+    if (GenerationOf(s) != ref.generation || CountOf(s) == 0 || CountOf(s) == kCountMask) {
+      return false;
+    }
+    // Acquire: the chunk's bytes as published are ours to read.
+    if (state.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+void ChunkPool::Release(const ChunkRef& ref) {
+  if (ref.index >= chunk_count_) return;
+  std::atomic<std::uint64_t>& state = control(ref.index).state;
+  // Relaxed: the CAS validates it.
+  std::uint64_t s = state.load(std::memory_order_relaxed);
+  for (;;) {
+    if (GenerationOf(s) != ref.generation || CountOf(s) == 0) return;  // not ours
+    // Acq_rel: release our reads of the chunk to whoever recycles it; the
+    // last releaser acquires everyone else's before pushing it.
+    if (state.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  if (CountOf(s) == 1) Push(ref.index);
+}
+
+std::uint32_t ChunkPool::CountFree() const {
+  // Acquire: see the pushers' `next` stores.
+  std::uint32_t at = static_cast<std::uint32_t>(
+      header().free_head.load(std::memory_order_acquire) & kCountMask);
+  std::uint32_t n = 0;
+  while (at != 0 && at <= chunk_count_ && n <= chunk_count_) {
+    ++n;
+    at = control(at - 1).next.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+}  // namespace ringcast::transport

@@ -1,0 +1,87 @@
+// transport/pool.h: a publisher's chunk pool. Large messages are built in
+// a loaned chunk and published by reference: nothing is copied, whatever
+// the size (design.md, "The chunk pool").
+//
+// The publisher creates the pool and loans chunks; any process may take a
+// reference to a published chunk and return it. The free list is a
+// lock-free LIFO, so the publisher reuses the chunk freed last, still warm
+// in cache.
+#ifndef RINGCAST_TRANSPORT_POOL_H_
+#define RINGCAST_TRANSPORT_POOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "transport/pool_layout.h"
+#include "transport/segment.h"
+#include "transport/shm_options.h"
+
+namespace ringcast::transport {
+
+// The segment name of pool `pool_id`: "/<prefix>.<domain>.p.<16 hex>".
+std::string PoolSegmentName(const ShmOptions& options, std::uint64_t pool_id);
+
+class ChunkPool {
+ public:
+  // Creates a pool of `chunk_count` chunks of `chunk_size` bytes under a
+  // fresh random id. ResourceExhausted (naming the size) if it does not fit.
+  static absl::StatusOr<ChunkPool> Create(const ShmOptions& options, std::uint64_t chunk_size,
+                                          std::uint32_t chunk_count);
+  // Maps an existing pool as a participant (it stays alive while mapped).
+  static absl::StatusOr<ChunkPool> Open(const ShmOptions& options, std::uint64_t pool_id);
+
+  ChunkPool(ChunkPool&&) noexcept = default;
+  ChunkPool& operator=(ChunkPool&&) noexcept = default;
+  ~ChunkPool();  // leaves the segment: unlinked when the last user goes
+
+  // Pops a free chunk, bumps its generation and gives it one reference.
+  // nullopt when none is free.
+  std::optional<internal::ChunkRef> Allocate();
+
+  // Adds a reference to chunk `ref` if it still holds that generation and
+  // is referenced; false if it was recycled (the sample is then lost) or
+  // `ref` is out of range.
+  bool Acquire(const internal::ChunkRef& ref);
+
+  // Drops one reference; the last one returns the chunk to the free list.
+  // A reference to another generation or a free chunk is ignored.
+  void Release(const internal::ChunkRef& ref);
+
+  // The bytes of chunk `index`. REQUIRES: index < chunk_count().
+  std::byte* chunk(std::uint32_t index) const {
+    return segment_.base() + chunks_offset_ + chunk_stride_ * index;
+  }
+  std::uint64_t id() const { return id_; }
+  std::uint64_t chunk_size() const { return chunk_size_; }
+  std::uint32_t chunk_count() const { return chunk_count_; }
+  // Chunks on the free list now (walks it; for tests and observers).
+  std::uint32_t CountFree() const;
+  const Segment& segment() const { return segment_; }
+
+ private:
+  ChunkPool(std::uint64_t id, Segment segment);
+  internal::PoolHeader& header() const {
+    return *reinterpret_cast<internal::PoolHeader*>(segment_.base() + sizeof(SegmentHeader));
+  }
+  internal::ChunkControl& control(std::uint32_t index) const {
+    return reinterpret_cast<internal::ChunkControl*>(segment_.base() + controls_offset_)[index];
+  }
+  void Push(std::uint32_t index);
+
+  std::uint64_t id_ = 0;
+  Segment segment_;
+  std::uint64_t chunk_size_ = 0;
+  std::uint64_t chunk_stride_ = 0;
+  std::uint32_t chunk_count_ = 0;
+  std::uint64_t controls_offset_ = 0;
+  std::uint64_t chunks_offset_ = 0;
+};
+
+}  // namespace ringcast::transport
+
+#endif  // RINGCAST_TRANSPORT_POOL_H_
