@@ -124,7 +124,6 @@ ChunkPool::ChunkPool(std::uint64_t id, Segment segment) : id_(id), segment_(std:
   chunks_offset_ = h.chunks_offset;
 }
 
-ChunkPool::~ChunkPool() { segment_.Leave(); }
 
 void ChunkPool::Push(std::uint32_t index) {
   std::atomic<std::uint64_t>& head = header().free_head;

@@ -32,12 +32,15 @@ class ChunkPool {
   // fresh random id. ResourceExhausted (naming the size) if it does not fit.
   static absl::StatusOr<ChunkPool> Create(const ShmOptions& options, std::uint64_t chunk_size,
                                           std::uint32_t chunk_count);
-  // Maps an existing pool as a participant (it stays alive while mapped).
+  // Maps an existing pool (its mapping stays valid after an unlink).
   static absl::StatusOr<ChunkPool> Open(const ShmOptions& options, std::uint64_t pool_id);
 
   ChunkPool(ChunkPool&&) noexcept = default;
   ChunkPool& operator=(ChunkPool&&) noexcept = default;
-  ~ChunkPool();  // leaves the segment: unlinked when the last user goes
+  // Unmaps; never unlinks. A pool's name lives as long as its ring may
+  // hold references into it: it is unlinked when the ring is claimed by a
+  // new owner, or when the topic's last user leaves (TopicSegment).
+  ~ChunkPool() = default;
 
   // Pops a free chunk, bumps its generation and gives it one reference.
   // nullopt when none is free.

@@ -215,12 +215,13 @@ void Reader::Resync() {
 }
 
 void Reader::PrunePools() {
-  // Keep the pools of the rings' current owners; a pool whose publisher
-  // left is mapped again on demand while it exists.
+  // Keep the pools a ring names (its owner's, or its last owner's while the
+  // ring still holds that owner's samples); samples out keep their own.
   absl::erase_if(pools_, [&](const auto& entry) {
     for (const Ring& r : rings_) {
-      if (r.active &&
-          topic_->ring_control(r.index).pool_id.load(std::memory_order_relaxed) == entry.first) {
+      // Relaxed: a stale id only keeps a mapping a little longer.
+      if (topic_->ring_control(r.index).pool_id.load(std::memory_order_relaxed) ==
+          entry.first) {
         return false;
       }
     }

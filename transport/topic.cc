@@ -212,6 +212,12 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
     claim.publisher_id = h.next_endpoint_id.fetch_add(1, std::memory_order_relaxed);
     // Relaxed: the acquire CAS above ordered the previous owner's release.
     claim.start_seq = ring_hot(i).head.load(std::memory_order_relaxed);
+    // The previous owner's pool: its samples are about to be overwritten,
+    // so its name goes (mappings of it stay valid for samples held).
+    if (const std::uint64_t old_pool = rc.pool_id.load(std::memory_order_relaxed);
+        old_pool != 0 && old_pool != pool_id) {
+      (void)Segment::Unlink(options_, PoolSegmentName(options_, old_pool));
+    }
     rc.owner_token.store(token, std::memory_order_relaxed);
     rc.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
     rc.start_seq.store(claim.start_seq, std::memory_order_relaxed);
@@ -307,6 +313,18 @@ void TopicSegment::ReleaseSubscriber(std::uint32_t index) {
   header().subscriber_generation.fetch_add(1, std::memory_order_release);
 }
 
+bool TopicSegment::Leave() {
+  if (!segment_.Leave()) return false;
+  // We were the last user: nothing can read the rings any more.
+  for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
+    // Relaxed: every writer of the table has left (we hold no lock now,
+    // but nobody can join the unlinked name).
+    const std::uint64_t pool_id = ring_control(i).pool_id.load(std::memory_order_relaxed);
+    if (pool_id != 0) (void)Segment::Unlink(options_, PoolSegmentName(options_, pool_id));
+  }
+  return true;
+}
+
 int TopicSegment::ReclaimDead() {
   if (!segment_.writable()) return 0;
   LivenessCache live(options_);
@@ -319,19 +337,13 @@ int TopicSegment::ReclaimDead() {
         live.IsAlive(rc.owner_token.load(std::memory_order_relaxed))) {
       continue;
     }
-    // Relaxed: written before the owner's release of kActive, which our
-    // acquire load above saw.
-    const std::uint64_t pool_id = rc.pool_id.load(std::memory_order_relaxed);
     // The CAS makes exactly one reclaimer free it, and only this epoch.
     if (rc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kFree),
                                          std::memory_order_acq_rel)) {
       header().ring_generation.fetch_add(1, std::memory_order_release);
       ++freed;
-      // Subscribers still holding its chunks keep the pool mapped (and
-      // unlink it when the last one leaves); otherwise it goes now.
-      if (pool_id != 0) {
-        (void)Segment::UnlinkIfUnused(options_, PoolSegmentName(options_, pool_id));
-      }
+      // Its pool stays: subscribers may still read what its ring holds.
+      // The next owner of the ring, or the topic's last user, unlinks it.
     }
   }
   for (std::uint32_t i = 0; i < geometry_.max_subscribers; ++i) {

@@ -154,8 +154,9 @@ class TopicSegment {
                                                   std::uint32_t flags);
   void ReleaseSubscriber(std::uint32_t index);
 
-  // Stops participating; unlinks the segment if nobody else uses it.
-  bool Leave() { return segment_.Leave(); }
+  // Stops participating; unlinks the segment, and the chunk pools its rings
+  // name, if nobody else uses it.
+  bool Leave();
 
  private:
   TopicSegment(std::string topic, ShmOptions options, Segment segment,

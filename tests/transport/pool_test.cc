@@ -103,6 +103,8 @@ TEST(ChunkPoolTest, AllocatesEveryChunkOnceAndReusesTheLastFreed) {
   bad.index = 99;
   EXPECT_FALSE(pool->Acquire(bad));
   pool->Release(bad);
+  // A pool never unlinks itself (its topic does): this one has no topic.
+  EXPECT_TRUE(Segment::Unlink(o, PoolSegmentName(o, pool->id())).ok());
 }
 
 TEST(ChunkPoolTest, OpenRejectsACorruptHeader) {
@@ -116,6 +118,7 @@ TEST(ChunkPoolTest, OpenRejectsACorruptHeader) {
   EXPECT_THAT(other.status().message(), HasSubstr("corrupt"));
   h->chunk_count = 8;
   EXPECT_TRUE(ChunkPool::Open(o, pool->id()).ok());
+  EXPECT_TRUE(Segment::Unlink(o, PoolSegmentName(o, pool->id())).ok());
 }
 
 TEST(PooledTopicTest, LargeMessagesTravelByReferenceWithoutCopy) {
@@ -232,6 +235,29 @@ TEST(PooledTopicTest, HeldSamplesStayIntactWhileThePublisherLapsTheRing) {
   ASSERT_TRUE(next.ok() && next->has_value());
   EXPECT_GT((*next)->info().lost_before, 0u);
   EXPECT_TRUE(VerifyMessage((*next)->data(), (*next)->info().sequence));
+}
+
+TEST(PooledTopicTest, PooledSamplesOutliveTheirPublisher) {
+  const ShmOptions o = Options();
+  const TopicConfig c = PooledConfig(4096, 8);
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok());
+  {
+    absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+    ASSERT_TRUE(w.ok());
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      std::vector<std::byte> m(4096);
+      FillMessage(absl::MakeSpan(m), i);
+      ASSERT_TRUE(w->Publish(m).ok());
+    }
+  }  // the publisher leaves before the reader ever mapped its pool
+  std::vector<std::byte> got;
+  SampleInfo info;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(*r->Take(&got, &info)) << i;
+    EXPECT_TRUE(VerifyMessage(got, i));
+  }
+  EXPECT_EQ(r->lost(), 0u);
 }
 
 TEST(PooledTopicTest, RecycledChunkIsCountedLostNeverDelivered) {
