@@ -162,12 +162,12 @@ absl::Status Writer::Publish(ChunkLoan&& loan) {
   const std::uint64_t words[3] = {ref.pool_id,
                                   internal::PackIndexGeneration(ref.index, ref.generation),
                                   ref.size};
-  const std::uint64_t seq = next_seq_;
-  internal::ChunkRef& slot_ref = slot_refs_[seq & mask_];
-  // The sample this slot held is overwritten: drop the ring's reference.
-  if (slot_ref.pool_id != 0) pool_->Release(slot_ref);
-  slot_ref = ref;
+  internal::ChunkRef& slot_ref = slot_refs_[next_seq_ & mask_];
+  const internal::ChunkRef overwritten = std::exchange(slot_ref, ref);
   Commit(reinterpret_cast<const std::byte*>(words), sizeof words, internal::kPooledSize);
+  // The sample this slot held is gone from the ring: drop the ring's
+  // reference, after the commit so that the subscriber's wait is not.
+  if (overwritten.pool_id != 0) pool_->Release(overwritten);
   bytes_ += ref.size - sizeof words;  // count the message, not the reference
   // Relaxed: statistics for observers.
   hot_->bytes.store(bytes_, std::memory_order_relaxed);
@@ -186,13 +186,11 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
     std::memcpy(loan.data().data(), payload.data(), payload.size());
     return Publish(std::move(loan));
   }
-  if (!slot_refs_.empty()) {
-    internal::ChunkRef& slot_ref = slot_refs_[next_seq_ & mask_];
-    if (slot_ref.pool_id != 0) pool_->Release(slot_ref);
-    slot_ref = {};
-  }
+  internal::ChunkRef overwritten;
+  if (!slot_refs_.empty()) overwritten = std::exchange(slot_refs_[next_seq_ & mask_], {});
   Commit(payload.data(), static_cast<std::uint32_t>(payload.size()),
          static_cast<std::uint32_t>(payload.size()));
+  if (overwritten.pool_id != 0) pool_->Release(overwritten);
   return absl::OkStatus();
 }
 
