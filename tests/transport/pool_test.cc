@@ -2,7 +2,9 @@
 // and crashes of subscribers and publishers holding chunks.
 #include "transport/pool.h"
 
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -258,6 +260,50 @@ TEST(PooledTopicTest, PooledSamplesOutliveTheirPublisher) {
     EXPECT_TRUE(VerifyMessage(got, i));
   }
   EXPECT_EQ(r->lost(), 0u);
+}
+
+TEST(PooledTopicTest, SixtyFourMiBMessages) {
+  const ShmOptions o = Options();
+  TopicConfig c = PooledConfig(64 << 20, 1);
+  c.max_subscribers = 1;
+  c.max_held_samples = 1;  // 1 + 1 + 4 loans = 6 chunks, 384 MiB
+  absl::StatusOr<Reader> r = Reader::Create(o, "/huge", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/huge", c);
+  ASSERT_TRUE(r.ok() && w.ok()) << r.status() << w.status();
+  EXPECT_EQ(w->pool()->chunk_count(), 6u);
+  absl::StatusOr<ChunkLoan> loan = w->Loan(64 << 20);
+  ASSERT_TRUE(loan.ok()) << loan.status();
+  FillMessage(loan->data(), 64);
+  ASSERT_TRUE(w->Publish(*std::move(loan)).ok());
+  absl::StatusOr<std::optional<Sample>> s = r->TakeSample();
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->info().size, 64u << 20);
+  EXPECT_TRUE(VerifyMessage((*s)->data(), 64));
+}
+
+TEST(PooledTopicTest, PoolTooBigForTheDirectoryIsAClearError) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  char tmpl[] = "/tmp/ringcast-pool-XXXXXX";
+  ShmOptions o = Options();
+  o.dir = ::mkdtemp(tmpl);
+  const int code = ::ringcast::testing::RunInChild([&] {
+    if (::unshare(CLONE_NEWNS) != 0) return 10;
+    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
+    if (::mount("tmpfs", o.dir.c_str(), "tmpfs", 0, "size=4m") != 0) return 12;
+    absl::StatusOr<Writer> w = Writer::Create(o, "/big", PooledConfig(1 << 20));
+    if (w.status().code() != absl::StatusCode::kResourceExhausted) return 13;
+    const std::string msg(w.status().message());
+    // 8 + 4 x 8 + 4 = 44 chunks of 1 MiB, the bytes asked for, the bytes free.
+    if (msg.find("chunk pool of 44 x 1048576 bytes") == std::string::npos) return 14;
+    if (msg.find("needs ") == std::string::npos || msg.find(" free") == std::string::npos) {
+      return 15;
+    }
+    // Nothing half-made is left: no pool, and the topic went with its user.
+    ReleaseProcessTokens();
+    return FilesWithPrefix(o.dir, o.prefix).empty() ? 0 : 16;
+  });
+  ::rmdir(o.dir.c_str());
+  EXPECT_EQ(code, 0) << "child step " << code << " failed (see the test body)";
 }
 
 TEST(PooledTopicTest, RecycledChunkIsCountedLostNeverDelivered) {
