@@ -173,15 +173,18 @@ std::optional<ChunkRef> ChunkPool::Allocate() {
 bool ChunkPool::Acquire(const ChunkRef& ref) {
   if (ref.index >= chunk_count_) return false;
   std::atomic<std::uint64_t>& state = control(ref.index).state;
-  // Acquire: pairs with the loan's release store of the generation.
-  std::uint64_t s = state.load(std::memory_order_acquire);
+  // No load first: guess the common case (only the ring's reference) and
+  // let the CAS fetch the line once, exclusively, instead of shared and
+  // then exclusive. A wrong guess just loads the true value.
+  std::uint64_t s = std::uint64_t{ref.generation} << 32 | 1;
   for (;;) {
     if (GenerationOf(s) != ref.generation || CountOf(s) == 0 || CountOf(s) == kCountMask) {
       return false;
     }
-    // Acquire: the chunk's bytes as published are ours to read.
-    if (state.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
-                                    std::memory_order_acquire)) {
+    // Acquire: pairs with the loan's release store of the generation; the
+    // chunk's bytes as published are ours to read.
+    if (state.compare_exchange_strong(s, s + 1, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
       return true;
     }
   }
@@ -190,14 +193,14 @@ bool ChunkPool::Acquire(const ChunkRef& ref) {
 void ChunkPool::Release(const ChunkRef& ref) {
   if (ref.index >= chunk_count_) return;
   std::atomic<std::uint64_t>& state = control(ref.index).state;
-  // Relaxed: the CAS validates it.
-  std::uint64_t s = state.load(std::memory_order_relaxed);
+  // As in Acquire, no load first: guess "the ring's reference and ours".
+  std::uint64_t s = std::uint64_t{ref.generation} << 32 | 2;
   for (;;) {
     if (GenerationOf(s) != ref.generation || CountOf(s) == 0) return;  // not ours
     // Acq_rel: release our reads of the chunk to whoever recycles it; the
     // last releaser acquires everyone else's before pushing it.
-    if (state.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
-                                    std::memory_order_relaxed)) {
+    if (state.compare_exchange_strong(s, s - 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
       break;
     }
   }

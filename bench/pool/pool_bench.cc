@@ -27,183 +27,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "transport/liveness.h"
+#include "bench/common/bench_util.h"
+#include "bench/common/ringcast_pingpong.h"
 #include "transport/reader.h"
 #include "transport/writer.h"
 
+namespace ringcast::bench {
 namespace {
 
 namespace rt = ringcast::transport;
 
-bool g_json = false;
 bool g_quick = false;
 std::string g_only;  // run only cases whose name contains this
-
-void Pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)sched_setaffinity(0, sizeof set, &set);
-}
-
-std::int64_t NowNs() { return absl::GetCurrentTimeNanos(); }
-
-struct Stats {
-  double p50, p90, p99, p999, max;
-};
-
-Stats Percentiles(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))]; };
-  return {at(0.5), at(0.9), at(0.99), at(0.999), v.back()};
-}
-
-void Report(const std::string& name, const Stats& s) {
-  if (g_json) {
-    for (const auto& [metric, value] :
-         {std::pair{"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"p99.9", s.p999},
-          {"max", s.max}}) {
-      std::printf("{\"case\":\"%s\",\"metric\":\"one_way_%s\",\"value\":%.1f,\"unit\":\"ns\"}\n",
-                  name.c_str(), metric, value);
-    }
-  } else {
-    std::printf("%-34s %9.0f %9.0f %9.0f %9.0f %10.0f\n", name.c_str(), s.p50, s.p90, s.p99,
-                s.p999, s.max);
-  }
-}
-
-rt::ShmOptions Options() {
-  rt::ShmOptions o;
-  o.prefix = "ringcast-bench";
-  o.domain = static_cast<std::uint32_t>(::getpid()) % 60000;
-  return o;
-}
-
-rt::TopicConfig Config(std::uint64_t max_message_size) {
-  rt::TopicConfig c;
-  c.type_name = "bench.Blob";
-  c.depth = 4;
-  c.max_message_size = max_message_size;
-  c.max_subscribers = 2;
-  c.max_held_samples = 2;
-  return c;
-}
-
-// Runs `child` in a forked process pinned to core 1 while the caller runs
-// on core 0; returns false if the child failed.
-template <typename Child>
-bool WithPeer(Child child) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    Pin(1);
-    ::alarm(120);
-    const int code = child();
-    rt::ReleaseProcessTokens();
-    ::_exit(code);
-  }
-  Pin(0);
-  return pid > 0;
-}
-
-// Waits for the peer started by WithPeer.
-bool Reap() {
-  int status = 0;
-  ::wait(&status);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-// Touches the first and last cache line of a chunk.
-void WriteEnds(absl::Span<std::byte> b, std::uint64_t v) {
-  std::memcpy(b.data(), &v, 8);
-  std::memcpy(b.data() + b.size() - 64, &v, 8);
-}
-std::uint64_t ReadEnds(absl::Span<const std::byte> b) {
-  std::uint64_t x, y;
-  std::memcpy(&x, b.data(), 8);
-  std::memcpy(&y, b.data() + b.size() - 64, 8);
-  return x ^ y;
-}
-
-// Waits for the next sample: busy-polls, or sleeps on the doorbell.
-absl::StatusOr<rt::Sample> Next(rt::Reader& r, bool sleep) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  for (;;) {
-    if (sleep && !r.Wait(absl::Seconds(1)).ok() && absl::Now() > deadline) {
-      return absl::DeadlineExceededError("peer went quiet");
-    }
-    absl::StatusOr<std::optional<rt::Sample>> s = r.TakeSample();
-    if (!s.ok()) return s.status();
-    if (s->has_value()) return **std::move(s);
-    if (!sleep && absl::Now() > deadline) return absl::DeadlineExceededError("peer went quiet");
-  }
-}
-
-// Ping-pong over two topics with `size`-byte messages (pooled above 48).
-Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
-  const rt::ShmOptions o = Options();
-  const rt::TopicConfig c = Config(std::max<std::size_t>(size, 64));
-  rt::ReaderOptions ro;
-  ro.spin = sleep ? absl::ZeroDuration() : absl::Seconds(10);
-  const int warmup = rounds / 10 + 10;
-  auto send = [&](rt::Writer& w, std::uint64_t v) {
-    if (size <= 48) {
-      std::byte b[48] = {};
-      std::memcpy(b, &v, 8);
-      return w.Publish(absl::Span<const std::byte>(b, size));
-    }
-    absl::StatusOr<rt::ChunkLoan> loan = w.Loan(size);
-    if (!loan.ok()) return loan.status();
-    WriteEnds(loan->data(), v);
-    return w.Publish(*std::move(loan));
-  };
-  // Both sides create their reader before their writer and wait for the
-  // peer's reader, so no message is published to nobody.
-  if (!WithPeer([&] {
-        absl::StatusOr<rt::Reader> r = rt::Reader::Create(o, "/ping", c, ro);
-        absl::StatusOr<rt::Writer> w = rt::Writer::Create(o, "/pong", c);
-        if (!r.ok() || !w.ok()) return 1;
-        std::uint64_t sink = 0;
-        for (int i = 0; i < warmup + rounds; ++i) {
-          absl::StatusOr<rt::Sample> s = Next(*r, sleep);
-          if (!s.ok()) return 2;
-          sink += size > 48 ? ReadEnds(s->data()) : s->data()[0] == std::byte{1};
-          if (!send(*w, sink).ok()) return 3;
-        }
-        return 0;
-      })) {
-    return {};
-  }
-  absl::StatusOr<rt::Reader> r = rt::Reader::Create(o, "/pong", c, ro);
-  absl::StatusOr<rt::Writer> w = rt::Writer::Create(o, "/ping", c);
-  std::vector<double> one_way;
-  if (r.ok() && w.ok()) {
-    // Wait for the peer's reader on /ping.
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      int subs = 0;
-      for (std::uint32_t i = 0; i < w->topic().geometry().max_subscribers; ++i) {
-        subs += (w->topic().subscriber_control(i).state.load() & 0xff) == 2;
-      }
-      if (subs > 0) break;
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-    for (int i = 0; i < warmup + rounds; ++i) {
-      const std::int64_t t0 = NowNs();
-      if (!send(*w, i).ok()) break;
-      absl::StatusOr<rt::Sample> s = Next(*r, sleep);
-      if (!s.ok()) break;
-      const std::int64_t t1 = NowNs();
-      if (i >= warmup) one_way.push_back((t1 - t0) / 2.0);
-    }
-  }
-  const bool ok = Reap() && one_way.size() == static_cast<std::size_t>(rounds);
-  if (!ok) {
-    std::fprintf(stderr, "ringcast ping-pong of %zu bytes failed\n", size);
-    std::exit(1);
-  }
-  return Percentiles(one_way);
-}
 
 // The copy baseline: a raw shared-memory slot per direction, the whole
 // payload copied in and out, busy polling.
@@ -217,7 +52,7 @@ Stats CopyPingPong(std::size_t size, int rounds) {
   std::byte* pong = base + 128 + size;
   const int warmup = rounds / 10 + 5;
   std::vector<std::byte> local(size), out(size, std::byte{7});
-  if (!WithPeer([&] {
+  const pid_t peer = StartPeer([&] {
         for (int i = 1; i <= warmup + rounds; ++i) {
           while (ping_seq->load(std::memory_order_acquire) != static_cast<std::uint64_t>(i)) {
           }
@@ -226,9 +61,7 @@ Stats CopyPingPong(std::size_t size, int rounds) {
           pong_seq->store(i, std::memory_order_release);
         }
         return 0;
-      })) {
-    std::exit(1);
-  }
+      });
   std::vector<double> one_way;
   for (int i = 1; i <= warmup + rounds; ++i) {
     const std::int64_t t0 = NowNs();
@@ -240,7 +73,7 @@ Stats CopyPingPong(std::size_t size, int rounds) {
     const std::int64_t t1 = NowNs();
     if (i > warmup) one_way.push_back((t1 - t0) / 2.0);
   }
-  Reap();
+  if (!Reap(peer)) std::exit(1);
   ::munmap(mem, bytes);
   return Percentiles(one_way);
 }
@@ -249,11 +82,11 @@ Stats CopyPingPong(std::size_t size, int rounds) {
 // subscriber reading the first line of each sample.
 double FillRate(int messages) {
   constexpr std::size_t kSize = 4 << 20;
-  const rt::ShmOptions o = Options();
-  const rt::TopicConfig c = Config(kSize);
+  const rt::ShmOptions o = BenchOptions();
+  const rt::TopicConfig c = PingPongConfig(kSize);
   rt::ReaderOptions ro;
   ro.spin = absl::ZeroDuration();
-  if (!WithPeer([&] {
+  const pid_t peer = StartPeer([&] {
         absl::StatusOr<rt::Reader> r = rt::Reader::Create(o, "/fill", c, ro);
         if (!r.ok()) return 1;
         std::uint64_t got = 0;
@@ -264,9 +97,7 @@ double FillRate(int messages) {
           if (s.ok() && s->has_value()) ++got;
         }
         return 0;
-      })) {
-    std::exit(1);
-  }
+      });
   absl::StatusOr<rt::Writer> w = rt::Writer::Create(o, "/fill", c);
   if (!w.ok()) std::exit(1);
   absl::SleepFor(absl::Milliseconds(50));
@@ -278,13 +109,11 @@ double FillRate(int messages) {
     (void)w->Publish(*std::move(loan));
   }
   const std::int64_t t1 = NowNs();
-  Reap();
+  if (!Reap(peer)) std::exit(1);
   return static_cast<double>(kSize) * messages / static_cast<double>(t1 - t0);  // bytes/ns = GB/s
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--json") {
@@ -300,20 +129,17 @@ int main(int argc, char** argv) {
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int rounds = g_quick ? 500 : 20000;
-  if (!g_json) {
-    std::printf("one-way latency, ns (half a round trip; cores 0 and 1)\n");
-    std::printf("%-34s %9s %9s %9s %9s %10s\n", "case", "p50", "p90", "p99", "p99.9", "max");
-  }
+  PrintLatencyHeader("one-way latency, ns (half a round trip; cores 0 and 1)");
   auto want = [](const std::string& name) {
     return g_only.empty() || name.find(g_only) != std::string::npos;
   };
   Stats inline_busy{};
   if (want("inline 48 B busy")) {
     inline_busy = RingcastPingPong(48, false, rounds);
-    Report("ringcast inline 48 B busy", inline_busy);
+    ReportLatency("ringcast inline 48 B busy", inline_busy);
   }
   if (want("inline 48 B sleeping")) {
-    Report("ringcast inline 48 B sleeping", RingcastPingPong(48, true, rounds / 4));
+    ReportLatency("ringcast inline 48 B sleeping", RingcastPingPong(48, true, rounds / 4));
   }
   struct Size {
     std::size_t bytes;
@@ -328,23 +154,22 @@ int main(int argc, char** argv) {
     const std::string copy_name = absl::StrCat("raw SPSC copying ", s.name);
     if (want(busy_name)) {
       const Stats busy = RingcastPingPong(s.bytes, false, rounds);
-      Report(busy_name, busy);
+      ReportLatency(busy_name, busy);
       if (s.bytes == (4u << 20)) pooled_4m = busy.p50;
     }
-    if (want(sleep_name)) Report(sleep_name, RingcastPingPong(s.bytes, true, rounds / 4));
+    if (want(sleep_name)) ReportLatency(sleep_name, RingcastPingPong(s.bytes, true, rounds / 4));
     if (want(copy_name)) {
       // Copying costs ~size/10 GB/s per hop: fewer rounds for big sizes.
       const int copy_rounds = std::max<int>(
           50, static_cast<int>((g_quick ? 2 : 200) * (64ull << 20) / s.bytes / 16));
       const Stats copy = CopyPingPong(s.bytes, copy_rounds);
-      Report(copy_name, copy);
+      ReportLatency(copy_name, copy);
       if (s.bytes == (4u << 20)) copy_4m = copy.p50;
     }
   }
   const double gbs = want("fill") ? FillRate(g_quick ? 50 : 1000) : 0;
   if (g_json) {
-    std::printf("{\"case\":\"ringcast pooled 4 MiB fill\",\"metric\":\"throughput\","
-                "\"value\":%.2f,\"unit\":\"GB/s\"}\n", gbs);
+    ReportValue("ringcast pooled 4 MiB fill", "throughput", gbs, "GB/s");
   } else {
     std::printf("\nratios (p50): pooled 4 MiB / inline 48 B = %.2f (size-independent if ~1;"
                 " judged <= 2)\n", pooled_4m / inline_busy.p50);
@@ -354,3 +179,8 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+}  // namespace ringcast::bench
+
+int main(int argc, char** argv) { return ringcast::bench::Main(argc, argv); }
