@@ -135,10 +135,7 @@ Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClai
     r.slots = topic_->slots(i);
     r.hot = &topic_->ring_hot(i);
     // Acquire: pairs with the claimer's release of kActive.
-    const std::uint64_t s = rc.state.load(std::memory_order_acquire);
-    r.epoch = EpochOf(s);
-    r.active = StateOf(s) == EntryState::kActive;
-    SnapshotOwners(r, s);
+    UpdateRing(r, rc.state.load(std::memory_order_acquire));
     // Acquire: samples below head are complete.
     const std::uint64_t head = r.hot->head.load(std::memory_order_acquire);
     r.cursor = options_.transient_local && head > depth_ ? head - depth_
@@ -202,13 +199,8 @@ void Reader::Resync() {
   known_generation_ = topic_->header().ring_generation.load(std::memory_order_acquire);
   for (Ring& r : rings_) {
     const internal::RingControl& rc = topic_->ring_control(r.index);
-    const std::uint64_t s = rc.state.load(std::memory_order_acquire);
-    const bool active = StateOf(s) == EntryState::kActive;
-    // A new owner continues the ring's sequence from its start_seq;
-    // samples before it still belong to the previous owners.
-    if (EpochOf(s) != r.epoch) SnapshotOwners(r, s);
-    r.epoch = EpochOf(s);
-    r.active = active;
+    // Acquire: pairs with the claimer's release of kActive.
+    UpdateRing(r, rc.state.load(std::memory_order_acquire));
   }
   RebuildPolled();
   PrunePools();
@@ -238,6 +230,21 @@ ChunkPool* Reader::PoolFor(std::uint64_t pool_id, std::shared_ptr<ChunkPool>* ke
   }
   *keep = it->second;
   return it->second.get();
+}
+
+void Reader::UpdateRing(Ring& r, std::uint64_t state) {
+  if (StateOf(state) == EntryState::kClaiming) {
+    // Mid-claim: the new owner's record may not be written yet. Keep the
+    // old epoch; the claimer bumps the generation once active, and the
+    // next Take looks again.
+    r.active = false;
+    return;
+  }
+  // A new owner continues the ring's sequence from its start_seq; samples
+  // before it still belong to the previous owners.
+  if (EpochOf(state) != r.epoch) SnapshotOwners(r, state);
+  r.epoch = EpochOf(state);
+  r.active = StateOf(state) == EntryState::kActive;
 }
 
 void Reader::SnapshotOwners(Ring& ring, std::uint64_t state) {

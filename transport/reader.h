@@ -135,7 +135,7 @@ class Reader {
  private:
   struct Ring {
     std::uint32_t index = 0;
-    std::uint64_t epoch = 0;
+    std::uint64_t epoch = ~std::uint64_t{0};  // none seen yet
     std::uint64_t cursor = 0;          // next sequence to read
     // The last owners, newest first: samples from start_seq on are theirs.
     struct Owner {
@@ -152,6 +152,7 @@ class Reader {
   Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
          const ReaderOptions& options);
   void Resync();
+  void UpdateRing(Ring& ring, std::uint64_t state);
   void SnapshotOwners(Ring& ring, std::uint64_t state);
   static std::uint64_t PublisherOf(const Ring& ring, std::uint64_t seq);
   void RebuildPolled();
