@@ -74,9 +74,8 @@ Sample& Sample::operator=(Sample&& other) noexcept {
     info_ = std::exchange(other.info_, {});
     held_ = std::move(other.held_);
     slot_ = std::exchange(other.slot_, -1);
-    inline_ = std::move(other.inline_);  // keeps its buffer
-    data_ = held_ != nullptr ? other.data_ : inline_.data();
-    other.data_ = nullptr;
+    inline_ = std::move(other.inline_);
+    pooled_data_ = std::exchange(other.pooled_data_, nullptr);
   }
   return *this;
 }
@@ -306,7 +305,8 @@ void Reader::Deliver(Ring& ring, std::uint64_t seq, std::int64_t publish_ns,
   cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
 }
 
-Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
+template <typename Buffer>
+Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
                                    SampleInfo* info, int held_slot) {
   for (int attempt = 0; attempt < kMaxLapRetries; ++attempt) {
     const std::uint64_t seq = ring.cursor;
@@ -375,7 +375,8 @@ Reader::ReadResult Reader::TryRead(Ring& ring, std::vector<std::byte>* payload,
   return ReadResult::kEmpty;
 }
 
-Reader::ReadResult Reader::Next(std::vector<std::byte>* payload, SampleInfo* info,
+template <typename Buffer>
+Reader::ReadResult Reader::Next(Buffer* payload, SampleInfo* info,
                                 int held_slot) {
   // Acquire: pairs with the release bump after a ring claim or release.
   if (topic_->header().ring_generation.load(std::memory_order_acquire) != known_generation_) {
@@ -419,19 +420,28 @@ absl::StatusOr<bool> Reader::Take(std::vector<std::byte>* payload, SampleInfo* i
   return r != ReadResult::kEmpty;
 }
 
-absl::StatusOr<std::optional<Sample>> Reader::TakeSample() {
+absl::StatusOr<bool> Reader::Take(Sample* sample) {
+  // What `sample` held goes first: its held slot may serve this take.
+  sample->Reset();
   const int held_slot = held_->FreeSlot();
   if (held_slot < 0 && !held_->pools.empty()) return NoFreeSlot();
-  Sample sample;
-  const ReadResult r = Next(&sample.inline_, &sample.info_, held_slot);
-  if (r == ReadResult::kEmpty) return std::nullopt;
-  if (r == ReadResult::kPooled) {
-    sample.held_ = held_;
-    sample.slot_ = held_slot;
-    sample.data_ = held_->pools[held_slot]->chunk(held_->refs[held_slot].index);
-  } else {
-    sample.data_ = sample.inline_.data();
+  const ReadResult r = Next(&sample->inline_, &sample->info_, held_slot);
+  if (r == ReadResult::kEmpty) {
+    sample->info_ = SampleInfo{};
+    return false;
   }
+  if (r == ReadResult::kPooled) {
+    sample->held_ = held_;
+    sample->slot_ = held_slot;
+    sample->pooled_data_ = held_->pools[held_slot]->chunk(held_->refs[held_slot].index);
+  }
+  return true;
+}
+
+absl::StatusOr<std::optional<Sample>> Reader::TakeSample() {
+  Sample sample;
+  RINGCAST_ASSIGN_OR_RETURN(const bool got, Take(&sample));
+  if (!got) return std::nullopt;
   return sample;
 }
 

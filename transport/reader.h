@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/pool.h"
@@ -69,9 +70,10 @@ struct HeldChunks {
 };
 }  // namespace internal
 
-// One received sample. Inline samples own a copy of their bytes; pooled
-// ones point straight into the publisher's chunk, which they keep alive
-// until destroyed (each counts against max_held_samples). Move-only.
+// One received sample. Inline samples own a copy of their bytes (up to
+// kInlineBytes without a heap allocation: taking one is on the hot path);
+// pooled ones point straight into the publisher's chunk, which they keep
+// alive until destroyed (each counts against max_held_samples). Move-only.
 // Release samples on the thread that uses their Reader.
 class Sample {
  public:
@@ -80,7 +82,11 @@ class Sample {
   Sample& operator=(Sample&& other) noexcept;
   ~Sample();
 
-  absl::Span<const std::byte> data() const { return {data_, info_.size}; }
+  static constexpr std::size_t kInlineBytes = 64;
+
+  absl::Span<const std::byte> data() const {
+    return {held_ != nullptr ? pooled_data_ : inline_.data(), info_.size};
+  }
   const SampleInfo& info() const { return info_; }
   bool pooled() const { return held_ != nullptr; }
 
@@ -89,8 +95,8 @@ class Sample {
   void Reset();
 
   SampleInfo info_;
-  const std::byte* data_ = nullptr;
-  std::vector<std::byte> inline_;
+  const std::byte* pooled_data_ = nullptr;  // into the chunk, when pooled
+  absl::InlinedVector<std::byte, kInlineBytes> inline_;
   std::shared_ptr<internal::HeldChunks> held_;
   int slot_ = -1;
 };
@@ -116,6 +122,11 @@ class Reader {
   // is nothing new. FailedPrecondition while max_held_samples pooled
   // samples are held.
   absl::StatusOr<std::optional<Sample>> TakeSample();
+
+  // The same into `sample`, reusing its storage: no allocation for inline
+  // samples up to Sample::kInlineBytes, for hot loops. Whatever `sample`
+  // held is released first; on false it is empty.
+  absl::StatusOr<bool> Take(Sample* sample);
 
   // True when Take would deliver a sample.
   bool HasData();
@@ -158,10 +169,13 @@ class Reader {
   void RebuildPolled();
   // Reads the next sample of `ring`: inline bytes into `payload`, or a
   // chunk reference acquired into held slot `slot` (kPooled).
-  ReadResult TryRead(Ring& ring, std::vector<std::byte>* payload, SampleInfo* info, int slot);
+  // Buffer: std::vector<std::byte> or a Sample's inline storage.
+  template <typename Buffer>
+  ReadResult TryRead(Ring& ring, Buffer* payload, SampleInfo* info, int slot);
   void Deliver(Ring& ring, std::uint64_t seq, std::int64_t publish_ns, std::uint32_t size,
                SampleInfo* info);
-  ReadResult Next(std::vector<std::byte>* payload, SampleInfo* info, int slot);
+  template <typename Buffer>
+  ReadResult Next(Buffer* payload, SampleInfo* info, int slot);
   absl::Status NoFreeSlot() const;
   ChunkPool* PoolFor(std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep);
   void PrunePools();

@@ -42,15 +42,16 @@ inline bool AwaitSubscriber(const transport::TopicSegment& t) {
   return false;
 }
 
-// The next sample, busy-polling or sleeping on the doorbell.
-inline std::optional<transport::Sample> NextSample(transport::Reader& r, bool sleep) {
+// Takes the next sample into `s` (reusing its storage, as a hot loop
+// should), busy-polling or sleeping on the doorbell. False on failure.
+inline bool NextSample(transport::Reader& r, bool sleep, transport::Sample* s) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  for (std::uint64_t spins = 0;; ++spins) {
+  for (std::uint64_t spins = 1;; ++spins) {
     if (sleep) (void)r.Wait(absl::Seconds(1));
-    absl::StatusOr<std::optional<transport::Sample>> s = r.TakeSample();
-    if (!s.ok()) return std::nullopt;
-    if (s->has_value()) return **std::move(s);
-    if (spins % 1024 == 0 && absl::Now() > deadline) return std::nullopt;
+    absl::StatusOr<bool> got = r.Take(s);
+    if (!got.ok()) return false;
+    if (*got) return true;
+    if (spins % 1024 == 0 && absl::Now() > deadline) return false;
   }
 }
 
@@ -89,10 +90,10 @@ inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
     absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/pong", c);
     if (!r.ok() || !w.ok()) return 1;
     std::uint64_t sink = 0;
+    transport::Sample s;
     for (int i = 0; i < total; ++i) {
-      std::optional<transport::Sample> s = NextSample(*r, sleep);
-      if (!s) return 2;
-      sink += Touch(*s);
+      if (!NextSample(*r, sleep, &s)) return 2;
+      sink += Touch(s);
       if (!Send(*w, size, sink).ok()) return 3;
     }
     return 0;
@@ -103,11 +104,11 @@ inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
     absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/ping", c);
     if (r.ok() && w.ok() && AwaitSubscriber(w->topic())) {
       absl::SleepFor(absl::Milliseconds(20));
+      transport::Sample s;
       for (int i = 0; i < total; ++i) {
         const std::int64_t t0 = NowNs();
         if (!Send(*w, size, i).ok()) break;
-        std::optional<transport::Sample> s = NextSample(*r, sleep);
-        if (!s) break;
+        if (!NextSample(*r, sleep, &s)) break;
         const std::int64_t t1 = NowNs();
         if (i >= total - rounds) one_way.push_back((t1 - t0) / 2.0);
       }

@@ -177,6 +177,49 @@ TEST(PooledTopicTest, MixedInlineAndPooledMessagesArriveInOrder) {
   EXPECT_EQ(r->lost(), 0u);
 }
 
+// Take(Sample*) reuses one Sample: each take releases the chunk the
+// previous one held, so a subscriber allowed a single held sample keeps
+// taking; inline samples larger than the Sample's own buffer arrive whole.
+TEST(PooledTopicTest, ReusedSampleReleasesWhatItHeldBeforeEachTake) {
+  const ShmOptions o = Options();
+  TopicConfig c = PooledConfig(100000, 64);
+  c.inline_capacity = 200;  // above Sample::kInlineBytes: the heap fallback
+  c.max_held_samples = 1;
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok() && w.ok());
+  const std::vector<std::size_t> sizes = {100000, 200, 100000, 8, 64, 65, 100000, 0};
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    std::vector<std::byte> m(std::max<std::size_t>(sizes[i], 8));
+    FillMessage(absl::MakeSpan(m), i);
+    m.resize(sizes[i]);
+    ASSERT_TRUE(w->Publish(m).ok()) << sizes[i];
+  }
+  Sample s;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    absl::StatusOr<bool> got = r->Take(&s);
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status();
+    ASSERT_TRUE(*got) << i;
+    EXPECT_EQ(s.info().sequence, i);
+    EXPECT_EQ(s.pooled(), sizes[i] > 200) << i;
+    ASSERT_EQ(s.data().size(), sizes[i]) << i;
+    if (sizes[i] >= 8) {
+      EXPECT_TRUE(VerifyMessage(s.data(), i)) << i;
+    }
+  }
+  // Moving the Sample keeps its inline bytes; an empty take leaves it empty.
+  Sample moved = std::move(s);
+  EXPECT_EQ(moved.info().sequence, sizes.size() - 1);
+  ASSERT_TRUE(w->Publish(std::vector<std::byte>(24, std::byte{7})).ok());
+  ASSERT_TRUE(*r->Take(&moved));
+  Sample other = std::move(moved);
+  ASSERT_EQ(other.data().size(), 24u);
+  EXPECT_EQ(other.data()[23], std::byte{7});
+  EXPECT_FALSE(*r->Take(&other));
+  EXPECT_EQ(other.data().size(), 0u);
+  EXPECT_EQ(r->lost(), 0u);
+}
+
 TEST(PooledTopicTest, LoanErrorsNameTheSizes) {
   const ShmOptions o = Options();
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", PooledConfig(1000));
