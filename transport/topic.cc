@@ -192,6 +192,28 @@ absl::StatusOr<TopicSegment> TopicSegment::Observe(const ShmOptions& options,
   return TopicSegment(std::string(topic), options, std::move(segment), std::move(g));
 }
 
+absl::StatusOr<TopicSegment> TopicSegment::ObserveSegment(const ShmOptions& options,
+                                                          absl::string_view segment_name) {
+  RINGCAST_ASSIGN_OR_RETURN(Segment segment, Segment::Open(options, segment_name,
+                                                           SegmentKind::kTopic,
+                                                           Segment::Access::kObserver));
+  RINGCAST_ASSIGN_OR_RETURN(TopicGeometry g, ReadGeometry(segment));
+  std::string topic =
+      TopicFromSegmentName(options, segment_name).value_or(std::string(segment_name));
+  return TopicSegment(std::move(topic), options, std::move(segment), std::move(g));
+}
+
+absl::StatusOr<TopicSegment> TopicSegment::AttachSegment(const ShmOptions& options,
+                                                         absl::string_view segment_name) {
+  RINGCAST_ASSIGN_OR_RETURN(Segment segment, Segment::Open(options, segment_name,
+                                                           SegmentKind::kTopic,
+                                                           Segment::Access::kParticipant));
+  RINGCAST_ASSIGN_OR_RETURN(TopicGeometry g, ReadGeometry(segment));
+  std::string topic =
+      TopicFromSegmentName(options, segment_name).value_or(std::string(segment_name));
+  return TopicSegment(std::move(topic), options, std::move(segment), std::move(g));
+}
+
 absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t token,
                                                                  std::uint64_t pool_id) {
   internal::TopicHeader& h = header();

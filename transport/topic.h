@@ -73,6 +73,15 @@ class TopicSegment {
   // Opens an existing topic read-only, for inspection.
   static absl::StatusOr<TopicSegment> Observe(const ShmOptions& options,
                                               absl::string_view topic);
+  // The same by segment name ("/<prefix>.<domain>.t...."), for listings
+  // that find segments in the directory (hashed names included).
+  static absl::StatusOr<TopicSegment> ObserveSegment(const ShmOptions& options,
+                                                     absl::string_view segment_name);
+  // Opens an existing topic segment by name as a participant, without
+  // creating it (NotFound if absent): for reclaiming the entries of dead
+  // processes and unlinking a topic nobody uses (ReclaimDead, then Leave).
+  static absl::StatusOr<TopicSegment> AttachSegment(const ShmOptions& options,
+                                                    absl::string_view segment_name);
 
   TopicSegment(TopicSegment&&) noexcept = default;
   TopicSegment& operator=(TopicSegment&&) noexcept = default;

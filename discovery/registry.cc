@@ -1,0 +1,747 @@
+#include "discovery/registry.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "transport/futex.h"
+#include "transport/liveness.h"
+#include "transport/names.h"
+#include "transport/process.h"
+#include "transport/status_macros.h"
+#include "transport/topic.h"
+#include "transport/words.h"
+
+namespace ringcast::discovery {
+namespace {
+
+using internal::EntryState;
+using internal::EpochOf;
+using internal::MakeState;
+using internal::StateOf;
+using internal::Word;
+using transport::ShmOptions;
+
+// Entries a reader re-copies when it races with a writer before giving up
+// on that entry for this snapshot (it is being reclaimed or reused).
+constexpr int kCopyAttempts = 4;
+
+std::uint64_t SizeFor(const RegistryConfig& c) {
+  return sizeof(transport::SegmentHeader) + sizeof(internal::RegistryHeader) +
+         std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes +
+         std::uint64_t{sizeof(internal::EndpointEntry)} * c.max_endpoints +
+         internal::TypeStride(c.max_descriptor_size) * c.max_types;
+}
+
+void InitRegistry(const RegistryConfig& c, std::byte* base) {
+  reinterpret_cast<transport::SegmentHeader*>(base)->header_size =
+      sizeof(internal::RegistryHeader);
+  auto* h = reinterpret_cast<internal::RegistryHeader*>(base + sizeof(transport::SegmentHeader));
+  h->registry_version = internal::kRegistryLayoutVersion;
+  h->max_nodes = c.max_nodes;
+  h->max_endpoints = c.max_endpoints;
+  h->max_types = c.max_types;
+  h->max_descriptor_size = c.max_descriptor_size;
+  h->nodes_offset = sizeof(transport::SegmentHeader) + sizeof(internal::RegistryHeader);
+  h->endpoints_offset = h->nodes_offset + std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes;
+  h->types_offset =
+      h->endpoints_offset + std::uint64_t{sizeof(internal::EndpointEntry)} * c.max_endpoints;
+  h->type_stride = internal::TypeStride(c.max_descriptor_size);
+  // Ids start at 1: 0 means "none". The segment is zero otherwise (free
+  // entries, token 0, generation 0): posix_fallocate gave us zeroed pages.
+  h->next_id.store(1, std::memory_order_relaxed);
+}
+
+absl::Status OutOfRange(absl::string_view field, std::uint64_t value, absl::string_view valid) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("registry config ", field, " = ", value, ": valid ", valid));
+}
+
+void StoreString(Word* dst, std::size_t capacity, absl::string_view s) {
+  std::string padded(capacity, '\0');
+  std::memcpy(padded.data(), s.data(), std::min(s.size(), capacity - 1));
+  transport::internal::StoreWordsRelaxed(reinterpret_cast<const std::byte*>(padded.data()),
+                                         capacity, dst);
+}
+
+// Copies a NUL-padded string field; never reads past `capacity`.
+std::string LoadString(const Word* src, std::size_t capacity) {
+  std::string buf(capacity, '\0');
+  transport::internal::LoadWordsRelaxed(src, capacity, reinterpret_cast<std::byte*>(buf.data()));
+  buf.resize(::strnlen(buf.data(), capacity));
+  return buf;
+}
+
+absl::Status ValidateNodeName(absl::string_view name) {
+  bool ok = !name.empty() && name.size() < internal::kNodeNameSize &&
+            !absl::ascii_isdigit(static_cast<unsigned char>(name[0]));
+  for (const char c : name) ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid node name '", absl::CHexEscape(name), "': expected 1..",
+      internal::kNodeNameSize - 1, " of [A-Za-z0-9_], not starting with a digit"));
+}
+
+absl::Status ValidateTypeName(absl::string_view name) {
+  if (name.empty() || name.size() >= internal::kTypeNameSize ||
+      name.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid type name '", absl::CHexEscape(name), "': expected 1..",
+        internal::kTypeNameSize - 1, " bytes without NUL"));
+  }
+  return absl::OkStatus();
+}
+
+// Claims the first free entry of a table by CAS: Free(e) -> Claiming(e+1),
+// then records our token. Returns {index, epoch} or nullopt when full.
+template <typename EntryAt>
+std::optional<std::pair<std::uint32_t, std::uint64_t>> Claim(std::uint32_t count,
+                                                             EntryAt entry_at,
+                                                             std::uint64_t token) {
+  for (std::uint32_t i = 0; i < count; ++i) {
+    auto& e = entry_at(i);
+    // Relaxed: the CAS below decides; a stale value only makes it fail.
+    std::uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (StateOf(s) != EntryState::kFree) continue;
+    const std::uint64_t epoch = EpochOf(s) + 1;
+    // Acquire: pairs with the release that freed it (after its token was
+    // cleared), so no reclaimer can mistake the old token for ours.
+    if (e.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
+                                        std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+      // Relaxed: read by reclaimers only after they acquire-load a later
+      // state (our release in Activate) or as a hint while kClaiming.
+      e.token.store(token, std::memory_order_relaxed);
+      return std::make_pair(i, epoch);
+    }
+  }
+  return std::nullopt;
+}
+
+// Claiming(epoch) -> Active(epoch). False if a reclaimer took it over (it
+// judged us dead): the caller reports Aborted.
+template <typename Entry>
+bool Activate(Entry& e, std::uint64_t epoch) {
+  std::uint64_t expected = MakeState(epoch, EntryState::kClaiming);
+  // Release: a reader that acquire-loads kActive sees every field we wrote.
+  return e.state.compare_exchange_strong(expected, MakeState(epoch, EntryState::kActive),
+                                         std::memory_order_release,
+                                         std::memory_order_relaxed);
+}
+
+// Frees an entry we hold in Claiming(epoch): token first, then the state.
+template <typename Entry>
+void FreeClaimed(Entry& e, std::uint64_t epoch) {
+  // Relaxed: published by the release CAS below.
+  e.token.store(0, std::memory_order_relaxed);
+  std::uint64_t expected = MakeState(epoch, EntryState::kClaiming);
+  // Release: pairs with the next claimer's acquire CAS, which then sees
+  // token 0. Fails only if a reclaimer took the entry over; it frees it.
+  e.state.compare_exchange_strong(expected, MakeState(epoch, EntryState::kFree),
+                                  std::memory_order_release, std::memory_order_relaxed);
+}
+
+// Active(epoch) -> Claiming(epoch) -> Free: removal by the owner.
+template <typename Entry>
+bool Release(Entry& e, std::uint64_t epoch) {
+  std::uint64_t expected = MakeState(epoch, EntryState::kActive);
+  // Relaxed: we own the entry; FreeClaimed's release publishes the free.
+  if (!e.state.compare_exchange_strong(expected, MakeState(epoch, EntryState::kClaiming),
+                                       std::memory_order_relaxed,
+                                       std::memory_order_relaxed)) {
+    return false;  // already reclaimed
+  }
+  FreeClaimed(e, epoch);
+  return true;
+}
+
+// Liveness of the process behind an entry (design.md: the token decides;
+// pid and start time may prove a reused pid dead within our namespace).
+class DeathJudge {
+ public:
+  explicit DeathJudge(const ShmOptions& options) : live_(options), my_ns_(PidNamespace()) {}
+
+  bool Dead(std::uint64_t token, std::uint32_t pid, std::uint64_t start_time,
+            std::uint64_t pid_ns) {
+    if (!live_.IsAlive(token)) return true;
+    if (pid == 0 || pid_ns == 0 || pid_ns != my_ns_) return false;
+    auto [it, inserted] = start_times_.try_emplace(pid, 0);
+    if (inserted) it->second = transport::ProcessStartTime(static_cast<pid_t>(pid));
+    // A pid that runs now with another start time was reused: the entry's
+    // process is gone. (A pid that does not run proves nothing here: the
+    // token said alive.)
+    return it->second != 0 && it->second != start_time;
+  }
+  bool TokenDead(std::uint64_t token) { return !live_.IsAlive(token); }
+
+ private:
+  transport::LivenessCache live_;
+  std::uint64_t my_ns_;
+  absl::flat_hash_map<std::uint32_t, std::uint64_t> start_times_;
+};
+
+}  // namespace
+
+std::uint64_t PidNamespace(std::uint32_t pid) {
+  struct stat st {};
+  const std::string path =
+      pid == 0 ? std::string("/proc/self/ns/pid") : absl::StrCat("/proc/", pid, "/ns/pid");
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::uint64_t>(st.st_ino);
+}
+
+absl::StatusOr<ProcessIdentity> ProcessIdentity::Self(const ShmOptions& options) {
+  ProcessIdentity me;
+  RINGCAST_ASSIGN_OR_RETURN(me.token, transport::ProcessToken(options));
+  me.pid = static_cast<std::uint32_t>(::getpid());
+  me.start_time = transport::ProcessStartTime(::getpid());
+  me.pid_ns = PidNamespace();
+  me.exe = transport::ProcessName(::getpid());
+  return me;
+}
+
+absl::Status ValidateRegistryConfig(const RegistryConfig& c) {
+  if (c.max_nodes == 0 || c.max_nodes > internal::kMaxNodes) {
+    return OutOfRange("max_nodes", c.max_nodes, "1..65536");
+  }
+  if (c.max_endpoints == 0 || c.max_endpoints > internal::kMaxEndpoints) {
+    return OutOfRange("max_endpoints", c.max_endpoints, "1..1048576");
+  }
+  if (c.max_types == 0 || c.max_types > internal::kMaxTypes) {
+    return OutOfRange("max_types", c.max_types, "1..65536");
+  }
+  if (c.max_descriptor_size > internal::kMaxDescriptorSize) {
+    return OutOfRange("max_descriptor_size", c.max_descriptor_size, "0..1048576");
+  }
+  return absl::OkStatus();
+}
+
+std::string RegistrySegmentName(const ShmOptions& options) {
+  return absl::StrCat(transport::DomainStem(options), "registry");
+}
+
+absl::StatusOr<Registry> Registry::OpenOrCreate(const ShmOptions& options,
+                                                const RegistryConfig& config) {
+  RINGCAST_RETURN_IF_ERROR(transport::ValidateShmOptions(options));
+  RINGCAST_RETURN_IF_ERROR(ValidateRegistryConfig(config));
+  RINGCAST_ASSIGN_OR_RETURN(
+      transport::Segment segment,
+      transport::Segment::OpenOrCreate(options, RegistrySegmentName(options),
+                                       transport::SegmentKind::kRegistry, SizeFor(config),
+                                       [&](std::byte* base, std::uint64_t) {
+                                         InitRegistry(config, base);
+                                       }));
+  return Attach(options, std::move(segment));
+}
+
+absl::StatusOr<Registry> Registry::Open(const ShmOptions& options) {
+  RINGCAST_RETURN_IF_ERROR(transport::ValidateShmOptions(options));
+  absl::StatusOr<transport::Segment> segment =
+      transport::Segment::Open(options, RegistrySegmentName(options),
+                               transport::SegmentKind::kRegistry,
+                               transport::Segment::Access::kParticipant);
+  if (absl::IsNotFound(segment.status())) {
+    return absl::NotFoundError(absl::StrCat("no registry in domain ", options.domain,
+                                            " (prefix ", options.prefix, ", directory ",
+                                            options.dir, "): no process has joined it"));
+  }
+  if (!segment.ok()) return segment.status();
+  return Attach(options, *std::move(segment));
+}
+
+absl::StatusOr<Registry> Registry::Attach(ShmOptions options, transport::Segment segment) {
+  const std::uint64_t size = segment.size();
+  auto corrupt = [&](const std::string& what) {
+    return absl::DataLossError(
+        absl::StrCat("registry ", segment.path(), ": ", what, "; the registry is corrupt"));
+  };
+  if (size < sizeof(transport::SegmentHeader) + sizeof(internal::RegistryHeader)) {
+    return corrupt(absl::StrCat("size ", size, " is smaller than its headers"));
+  }
+  const auto& h = *reinterpret_cast<const internal::RegistryHeader*>(
+      segment.base() + sizeof(transport::SegmentHeader));
+  // Read each field once into a local; validate only the locals.
+  const std::uint32_t version = h.registry_version;
+  if (version != internal::kRegistryLayoutVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "registry ", segment.path(), ": registry layout version ", version,
+        ", this binary speaks ", internal::kRegistryLayoutVersion,
+        "; run one ringcast version per domain"));
+  }
+  RegistryConfig c;
+  c.max_nodes = h.max_nodes;
+  c.max_endpoints = h.max_endpoints;
+  c.max_types = h.max_types;
+  c.max_descriptor_size = h.max_descriptor_size;
+  if (absl::Status s = ValidateRegistryConfig(c); !s.ok()) {
+    return corrupt(std::string(s.message()));
+  }
+  const std::uint64_t nodes = h.nodes_offset, endpoints = h.endpoints_offset,
+                      types = h.types_offset, stride = h.type_stride;
+  // With the counts bounded by ValidateRegistryConfig, none of these
+  // products overflows.
+  const std::uint64_t nodes_end = nodes + std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes;
+  const std::uint64_t endpoints_end =
+      endpoints + std::uint64_t{sizeof(internal::EndpointEntry)} * c.max_endpoints;
+  if (nodes != sizeof(transport::SegmentHeader) + sizeof(internal::RegistryHeader) ||
+      endpoints % 64 != 0 || endpoints < nodes_end || endpoints > size ||
+      types % 64 != 0 || types < endpoints_end || types > size ||
+      stride != internal::TypeStride(c.max_descriptor_size) ||
+      stride * c.max_types > size - types) {
+    return corrupt(absl::StrCat("tables at ", nodes, "/", endpoints, "/", types,
+                                " (type stride ", stride, ") do not fit ", size, " bytes"));
+  }
+  Registry r(std::move(options), std::move(segment), c);
+  r.nodes_offset_ = nodes;
+  r.endpoints_offset_ = endpoints;
+  r.types_offset_ = types;
+  r.type_stride_ = stride;
+  return r;
+}
+
+internal::RegistryHeader& Registry::header() const {
+  return *reinterpret_cast<internal::RegistryHeader*>(segment_.base() +
+                                                      sizeof(transport::SegmentHeader));
+}
+internal::NodeEntry& Registry::node(std::uint32_t i) const {
+  return reinterpret_cast<internal::NodeEntry*>(segment_.base() + nodes_offset_)[i];
+}
+internal::EndpointEntry& Registry::endpoint(std::uint32_t i) const {
+  return reinterpret_cast<internal::EndpointEntry*>(segment_.base() + endpoints_offset_)[i];
+}
+internal::TypeEntry& Registry::type(std::uint32_t i) const {
+  return *reinterpret_cast<internal::TypeEntry*>(segment_.base() + types_offset_ +
+                                                 type_stride_ * i);
+}
+std::byte* Registry::descriptor(std::uint32_t i) const {
+  return reinterpret_cast<std::byte*>(&type(i)) + internal::kDescriptorOffset;
+}
+
+void Registry::Bump() const {
+  // Release: a watcher that acquire-loads the new generation sees the
+  // change that caused it (pairs with the acquire in WaitForChange/Read).
+  header().generation.fetch_add(1, std::memory_order_release);
+  transport::FutexWake(header().generation);
+}
+
+std::uint32_t Registry::generation() const {
+  // Acquire: pairs with Bump's release.
+  return header().generation.load(std::memory_order_acquire);
+}
+
+absl::Status Registry::WaitForChange(std::uint32_t seen, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (generation() != seen) return absl::OkStatus();
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "registry ", segment_.name(), ": no change within ", absl::FormatDuration(timeout)));
+    }
+    // Returns at a wake, a change, a signal or the deadline; we re-check.
+    absl::Status s = transport::FutexWait(header().generation, seen, left);
+    if (!s.ok() && !absl::IsDeadlineExceeded(s)) return s;
+  }
+}
+
+absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
+                                              const ProcessIdentity& owner) {
+  RINGCAST_RETURN_IF_ERROR(ValidateNodeName(name));
+  auto at = [this](std::uint32_t i) -> internal::NodeEntry& { return node(i); };
+  auto claim = Claim(config_.max_nodes, at, owner.token);
+  if (!claim) {
+    ReclaimDead();
+    claim = Claim(config_.max_nodes, at, owner.token);
+  }
+  if (!claim) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "registry ", segment_.path(), ": all ", config_.max_nodes,
+        " node entries are in use by live processes; raise RegistryConfig::max_nodes "
+        "(fixed when the first process of domain ",
+        options_.domain, " creates the registry: restart the domain's processes with the "
+        "larger value, or use another domain)"));
+  }
+  internal::NodeEntry& e = node(claim->first);
+  EntryHandle handle{claim->first, claim->second,
+                     header().next_id.fetch_add(1, std::memory_order_relaxed)};
+  // Relaxed stores: published by Activate's release.
+  e.id.store(handle.id, std::memory_order_relaxed);
+  e.pid.store(owner.pid, std::memory_order_relaxed);
+  e.start_time.store(owner.start_time, std::memory_order_relaxed);
+  e.pid_ns.store(owner.pid_ns, std::memory_order_relaxed);
+  StoreString(e.exe, internal::kExeSize, owner.exe);
+  StoreString(e.name, internal::kNodeNameSize, name);
+  if (!Activate(e, handle.epoch)) {
+    return absl::AbortedError(absl::StrCat("registry ", segment_.path(), ": node '", name,
+                                           "' was reclaimed while being registered"));
+  }
+  Bump();
+  return handle;
+}
+
+void Registry::RemoveNode(const EntryHandle& handle) {
+  if (handle.index >= config_.max_nodes) return;
+  if (Release(node(handle.index), handle.epoch)) Bump();
+}
+
+absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle,
+                                                  const EndpointSpec& spec,
+                                                  const ProcessIdentity& owner) {
+  RINGCAST_RETURN_IF_ERROR(transport::ValidateTopicName(spec.topic));
+  if (spec.topic.size() >= internal::kTopicSize) {
+    return absl::InvalidArgumentError(absl::StrCat("topic '", spec.topic, "' has ",
+                                                   spec.topic.size(), " bytes; at most ",
+                                                   internal::kTopicSize - 1, " are valid"));
+  }
+  RINGCAST_RETURN_IF_ERROR(ValidateTypeName(spec.type_name));
+  auto at = [this](std::uint32_t i) -> internal::EndpointEntry& { return endpoint(i); };
+  auto claim = Claim(config_.max_endpoints, at, owner.token);
+  if (!claim) {
+    ReclaimDead();
+    claim = Claim(config_.max_endpoints, at, owner.token);
+  }
+  if (!claim) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "registry ", segment_.path(), ": all ", config_.max_endpoints,
+        " endpoint entries are in use by live processes; raise "
+        "RegistryConfig::max_endpoints (fixed when the first process of domain ",
+        options_.domain, " creates the registry: restart the domain's processes with the "
+        "larger value, or use another domain)"));
+  }
+  internal::EndpointEntry& e = endpoint(claim->first);
+  EntryHandle handle{claim->first, claim->second,
+                     header().next_id.fetch_add(1, std::memory_order_relaxed)};
+  // Relaxed stores: published by Activate's release.
+  e.id.store(handle.id, std::memory_order_relaxed);
+  e.node_id.store(node_handle.id, std::memory_order_relaxed);
+  e.node_index.store(node_handle.index, std::memory_order_relaxed);
+  e.pid.store(owner.pid, std::memory_order_relaxed);
+  e.start_time.store(owner.start_time, std::memory_order_relaxed);
+  e.pid_ns.store(owner.pid_ns, std::memory_order_relaxed);
+  e.kind.store(static_cast<std::uint32_t>(spec.kind), std::memory_order_relaxed);
+  e.flags.store((spec.qos.reliable ? internal::kReliable : 0) |
+                    (spec.qos.transient_local ? internal::kTransientLocal : 0),
+                std::memory_order_relaxed);
+  e.type_hash.store(spec.type_hash, std::memory_order_relaxed);
+  e.max_message_size.store(spec.qos.max_message_size, std::memory_order_relaxed);
+  e.depth.store(spec.qos.depth, std::memory_order_relaxed);
+  e.transport_index.store(internal::kNoTransport, std::memory_order_relaxed);
+  e.transport_id.store(0, std::memory_order_relaxed);
+  StoreString(e.topic, internal::kTopicSize, spec.topic);
+  StoreString(e.type_name, internal::kTypeNameSize, spec.type_name);
+  if (!Activate(e, handle.epoch)) {
+    return absl::AbortedError(absl::StrCat("registry ", segment_.path(), ": endpoint on ",
+                                           spec.topic, " was reclaimed while being registered"));
+  }
+  Bump();
+  return handle;
+}
+
+void Registry::SetTransport(const EntryHandle& handle, std::uint32_t transport_index,
+                            std::uint64_t transport_id) {
+  if (handle.index >= config_.max_endpoints) return;
+  internal::EndpointEntry& e = endpoint(handle.index);
+  // Relaxed: independent facts for listings; Bump's release publishes them
+  // to watchers.
+  e.transport_id.store(transport_id, std::memory_order_relaxed);
+  e.transport_index.store(transport_index, std::memory_order_relaxed);
+  Bump();
+}
+
+void Registry::RemoveEndpoint(const EntryHandle& handle) {
+  if (handle.index >= config_.max_endpoints) return;
+  if (Release(endpoint(handle.index), handle.epoch)) Bump();
+}
+
+absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
+                               absl::string_view descriptor_bytes,
+                               const ProcessIdentity& owner) {
+  RINGCAST_RETURN_IF_ERROR(ValidateTypeName(name));
+  if (descriptor_bytes.size() > config_.max_descriptor_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "type ", name, ": descriptor of ", descriptor_bytes.size(),
+        " bytes exceeds the registry's max_descriptor_size of ", config_.max_descriptor_size,
+        "; raise RegistryConfig::max_descriptor_size when the registry is created"));
+  }
+  auto same = [&](std::uint32_t i) {
+    internal::TypeEntry& t = type(i);
+    // Acquire: pairs with Activate's release, so hash and name are complete.
+    const std::uint64_t s = t.state.load(std::memory_order_acquire);
+    return StateOf(s) == EntryState::kActive &&
+           t.hash.load(std::memory_order_relaxed) == hash &&
+           LoadString(t.name, internal::kTypeNameSize) == name;
+  };
+  for (std::uint32_t i = 0; i < config_.max_types; ++i) {
+    if (same(i)) return absl::OkStatus();
+  }
+  auto at = [this](std::uint32_t i) -> internal::TypeEntry& { return type(i); };
+  auto claim = Claim(config_.max_types, at, owner.token);
+  if (!claim) {
+    ReclaimDead();
+    claim = Claim(config_.max_types, at, owner.token);
+  }
+  if (!claim) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "registry ", segment_.path(), ": all ", config_.max_types,
+        " type entries are in use; raise RegistryConfig::max_types (fixed when the first "
+        "process of domain ", options_.domain, " creates the registry)"));
+  }
+  const auto [index, epoch] = *claim;
+  internal::TypeEntry& t = type(index);
+  t.hash.store(hash, std::memory_order_relaxed);
+  t.descriptor_size.store(static_cast<std::uint32_t>(descriptor_bytes.size()),
+                          std::memory_order_relaxed);
+  StoreString(t.name, internal::kTypeNameSize, name);
+  transport::internal::StoreWordsRelaxed(
+      reinterpret_cast<const std::byte*>(descriptor_bytes.data()), descriptor_bytes.size(),
+      reinterpret_cast<Word*>(descriptor(index)));
+  if (!Activate(t, epoch)) {
+    return absl::AbortedError(absl::StrCat("registry ", segment_.path(), ": type ", name,
+                                           " was reclaimed while being registered"));
+  }
+  // Two processes may have stored the same type at once: the lowest index
+  // survives. Whoever activates last sees the other copy and resolves it:
+  // it frees its own if the other is lower, else takes the other over.
+  // Seq_cst fence: pairs with the other storer's fence, so of two storers
+  // at least one sees the other's activation (a store-buffering pattern
+  // that acquire/release alone does not rule out).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (std::uint32_t i = 0; i < config_.max_types; ++i) {
+    if (i == index || !same(i)) continue;
+    if (i < index) {
+      Release(t, epoch);
+      return absl::OkStatus();
+    }
+    internal::TypeEntry& other = type(i);
+    std::uint64_t os = other.state.load(std::memory_order_relaxed);
+    if (StateOf(os) != EntryState::kActive) continue;
+    const std::uint64_t take = EpochOf(os) + 1;
+    // Acquire: we free an entry another process made; see its writes.
+    if (other.state.compare_exchange_strong(os, MakeState(take, EntryState::kClaiming),
+                                            std::memory_order_acquire,
+                                            std::memory_order_relaxed)) {
+      FreeClaimed(other, take);
+    }
+  }
+  Bump();
+  return absl::OkStatus();
+}
+
+RegistrySnapshot Registry::Read(bool with_types) const {
+  RegistrySnapshot snap;
+  snap.generation = generation();
+  // Each entry is copied like a seqlocked slot: acquire the state, copy
+  // with relaxed loads, then re-check the state after an acquire fence.
+  auto stable = [](const Word& state, std::uint64_t before) {
+    // Pairs with the release of any later transition: if we copied a field
+    // of a new owner, the re-load below sees its state.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return state.load(std::memory_order_relaxed) == before;
+  };
+  for (std::uint32_t i = 0; i < config_.max_nodes; ++i) {
+    const internal::NodeEntry& e = node(i);
+    for (int attempt = 0; attempt < kCopyAttempts; ++attempt) {
+      // Acquire: pairs with Activate's release.
+      const std::uint64_t s = e.state.load(std::memory_order_acquire);
+      if (StateOf(s) != EntryState::kActive) break;
+      NodeRecord r;
+      r.index = i;
+      r.id = e.id.load(std::memory_order_relaxed);
+      r.owner.token = e.token.load(std::memory_order_relaxed);
+      r.owner.pid = e.pid.load(std::memory_order_relaxed);
+      r.owner.start_time = e.start_time.load(std::memory_order_relaxed);
+      r.owner.pid_ns = e.pid_ns.load(std::memory_order_relaxed);
+      r.exe = LoadString(e.exe, internal::kExeSize);
+      r.owner.exe = r.exe;
+      r.name = LoadString(e.name, internal::kNodeNameSize);
+      if (stable(e.state, s)) {
+        snap.nodes.push_back(std::move(r));
+        break;
+      }
+    }
+  }
+  for (std::uint32_t i = 0; i < config_.max_endpoints; ++i) {
+    const internal::EndpointEntry& e = endpoint(i);
+    for (int attempt = 0; attempt < kCopyAttempts; ++attempt) {
+      const std::uint64_t s = e.state.load(std::memory_order_acquire);
+      if (StateOf(s) != EntryState::kActive) break;
+      EndpointRecord r;
+      r.index = i;
+      r.id = e.id.load(std::memory_order_relaxed);
+      const std::uint32_t kind = e.kind.load(std::memory_order_relaxed);
+      r.kind = kind == static_cast<std::uint32_t>(EndpointKind::kSubscriber)
+                   ? EndpointKind::kSubscriber
+                   : EndpointKind::kPublisher;
+      r.node_id = e.node_id.load(std::memory_order_relaxed);
+      r.node_index = e.node_index.load(std::memory_order_relaxed);
+      r.owner.token = e.token.load(std::memory_order_relaxed);
+      r.owner.pid = e.pid.load(std::memory_order_relaxed);
+      r.owner.start_time = e.start_time.load(std::memory_order_relaxed);
+      r.owner.pid_ns = e.pid_ns.load(std::memory_order_relaxed);
+      const std::uint32_t flags = e.flags.load(std::memory_order_relaxed);
+      r.qos.reliable = (flags & internal::kReliable) != 0;
+      r.qos.transient_local = (flags & internal::kTransientLocal) != 0;
+      r.qos.depth = e.depth.load(std::memory_order_relaxed);
+      r.qos.max_message_size = e.max_message_size.load(std::memory_order_relaxed);
+      r.type_hash = e.type_hash.load(std::memory_order_relaxed);
+      r.transport_index = e.transport_index.load(std::memory_order_relaxed);
+      r.transport_id = e.transport_id.load(std::memory_order_relaxed);
+      r.topic = LoadString(e.topic, internal::kTopicSize);
+      r.type_name = LoadString(e.type_name, internal::kTypeNameSize);
+      if (stable(e.state, s)) {
+        snap.endpoints.push_back(std::move(r));
+        break;
+      }
+    }
+  }
+  if (!with_types) return snap;
+  for (std::uint32_t i = 0; i < config_.max_types; ++i) {
+    const internal::TypeEntry& t = type(i);
+    for (int attempt = 0; attempt < kCopyAttempts; ++attempt) {
+      const std::uint64_t s = t.state.load(std::memory_order_acquire);
+      if (StateOf(s) != EntryState::kActive) break;
+      TypeRecord r;
+      r.index = i;
+      r.hash = t.hash.load(std::memory_order_relaxed);
+      r.name = LoadString(t.name, internal::kTypeNameSize);
+      // Bound the size before copying: a torn or hostile value must not
+      // read past this entry.
+      const std::uint32_t size =
+          std::min(t.descriptor_size.load(std::memory_order_relaxed), config_.max_descriptor_size);
+      r.descriptor.resize(size);
+      transport::internal::LoadWordsRelaxed(reinterpret_cast<const Word*>(descriptor(i)), size,
+                                            reinterpret_cast<std::byte*>(r.descriptor.data()));
+      if (stable(t.state, s)) {
+        snap.types.push_back(std::move(r));
+        break;
+      }
+    }
+  }
+  return snap;
+}
+
+ReclaimReport Registry::ReclaimDead(bool dry_run) {
+  ReclaimReport report;
+  DeathJudge judge(options_);
+  const RegistrySnapshot snap = Read(/*with_types=*/true);
+  bool changed = false;
+
+  // Takes a dead entry over (state s -> Claiming(e+1)) and frees it. The
+  // CAS makes exactly one reclaimer win each epoch; a later one may take
+  // over a reclaim whose reclaimer died, which only repeats idempotent work.
+  auto take_over = [&](auto& e, std::uint64_t s) {
+    if (dry_run) return true;
+    const std::uint64_t epoch = EpochOf(s) + 1;
+    // Acquire: see the dead owner's writes before we clean after it.
+    if (!e.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
+                                         std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {
+      return false;
+    }
+    FreeClaimed(e, epoch);
+    changed = true;
+    return true;
+  };
+  // An entry stuck in kClaiming with a dead token: its owner died while
+  // registering (or while freeing it, or a reclaimer died reclaiming it).
+  auto dead_claiming = [&](auto& e, std::uint64_t* s) {
+    // Acquire: pairs with the claim CAS chain, so the token is the
+    // claimer's (or 0, never a previous owner's).
+    *s = e.state.load(std::memory_order_acquire);
+    if (StateOf(*s) != EntryState::kClaiming) return false;
+    const std::uint64_t token = e.token.load(std::memory_order_relaxed);
+    return token != 0 && judge.TokenDead(token);
+  };
+
+  absl::flat_hash_set<std::string> topics;
+  absl::flat_hash_set<std::uint64_t> live_hashes;
+  for (const EndpointRecord& r : snap.endpoints) {
+    if (!judge.Dead(r.owner.token, r.owner.pid, r.owner.start_time, r.owner.pid_ns)) {
+      live_hashes.insert(r.type_hash);
+      continue;
+    }
+    internal::EndpointEntry& e = endpoint(r.index);
+    // The entry must still be the one we judged (same id), else skip.
+    const std::uint64_t s = e.state.load(std::memory_order_acquire);
+    if (StateOf(s) != EntryState::kActive || e.id.load(std::memory_order_relaxed) != r.id) {
+      continue;
+    }
+    if (take_over(e, s)) {
+      report.dead_endpoints.push_back(r);
+      topics.insert(r.topic);
+    }
+  }
+  for (const NodeRecord& r : snap.nodes) {
+    if (!judge.Dead(r.owner.token, r.owner.pid, r.owner.start_time, r.owner.pid_ns)) continue;
+    internal::NodeEntry& e = node(r.index);
+    const std::uint64_t s = e.state.load(std::memory_order_acquire);
+    if (StateOf(s) != EntryState::kActive || e.id.load(std::memory_order_relaxed) != r.id) {
+      continue;
+    }
+    if (take_over(e, s)) report.dead_nodes.push_back(r);
+  }
+  for (const TypeRecord& r : snap.types) {
+    internal::TypeEntry& t = type(r.index);
+    const std::uint64_t s = t.state.load(std::memory_order_acquire);
+    if (StateOf(s) != EntryState::kActive || live_hashes.contains(r.hash) ||
+        !judge.TokenDead(t.token.load(std::memory_order_relaxed))) {
+      continue;
+    }
+    if (take_over(t, s)) report.dead_types.push_back(r);
+  }
+  // Entries whose owner died half-way through a claim or a release.
+  if (!dry_run) {
+    std::uint64_t s = 0;
+    for (std::uint32_t i = 0; i < config_.max_nodes; ++i) {
+      if (dead_claiming(node(i), &s)) take_over(node(i), s);
+    }
+    for (std::uint32_t i = 0; i < config_.max_endpoints; ++i) {
+      if (!dead_claiming(endpoint(i), &s)) continue;
+      // Its topic may hold a ring or subscriber entry already.
+      const std::string topic = LoadString(endpoint(i).topic, internal::kTopicSize);
+      if (take_over(endpoint(i), s) && transport::ValidateTopicName(topic).ok()) {
+        topics.insert(topic);
+      }
+    }
+    for (std::uint32_t i = 0; i < config_.max_types; ++i) {
+      if (dead_claiming(type(i), &s)) take_over(type(i), s);
+    }
+  }
+  if (changed) Bump();
+  if (dry_run) return report;
+
+  // The dead endpoints' entries in their topic segments, through transport's
+  // own reclaim (which also returns the chunks a dead subscriber held), and
+  // the topic segments (with their pools) nobody uses any more.
+  std::vector<std::string> sorted(topics.begin(), topics.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& topic : sorted) {
+    absl::StatusOr<std::string> name = transport::TopicSegmentName(options_, topic);
+    if (!name.ok()) continue;
+    absl::StatusOr<transport::TopicSegment> t =
+        transport::TopicSegment::AttachSegment(options_, *name);
+    if (absl::IsNotFound(t.status())) continue;
+    if (!t.ok()) {
+      report.errors.push_back(std::string(t.status().message()));
+      continue;
+    }
+    report.topic_entries_freed += t->ReclaimDead();
+    if (t->Leave()) report.topics_unlinked.push_back(*name);
+  }
+  report.liveness_files_removed = transport::SweepDeadTokens(options_);
+  return report;
+}
+
+bool Registry::Leave() { return segment_.Leave(); }
+
+}  // namespace ringcast::discovery

@@ -1,0 +1,148 @@
+// Endpoints made through discovery: registered on creation, unregistered
+// on close, data flows through transport; a subscriber waits (bounded) for
+// its first publisher on the registry's futex.
+#include "discovery/node.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+#include "transport/liveness.h"
+
+namespace ringcast::discovery {
+namespace {
+
+using ::ringcast::testing::FilesWithPrefix;
+using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::StartChild;
+using ::ringcast::testing::WaitChild;
+
+transport::ShmOptions Options() {
+  transport::ShmOptions o;
+  o.prefix = ::ringcast::testing::UniquePrefix();
+  return o;
+}
+
+EndpointOptions Chatter() {
+  EndpointOptions eo;
+  eo.topic.type_name = "test.Chatter";
+  eo.topic.type_hash = 7;
+  eo.topic.depth = 16;
+  eo.transient_local = true;
+  return eo;
+}
+
+TEST(NodeTest, EndpointsRegisterAndUnregister) {
+  const transport::ShmOptions o = Options();
+  {
+    absl::StatusOr<Node> node = Node::Create(o, "talker");
+    ASSERT_TRUE(node.ok()) << node.status();
+    absl::StatusOr<Publisher> pub = node->CreatePublisher("/chatter", Chatter());
+    ASSERT_TRUE(pub.ok()) << pub.status();
+    absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/chatter", Chatter());
+    ASSERT_TRUE(sub.ok()) << sub.status();
+
+    RegistrySnapshot snap = node->registry().Read();
+    ASSERT_EQ(snap.nodes.size(), 1u);
+    ASSERT_EQ(snap.endpoints.size(), 2u);
+    for (const EndpointRecord& e : snap.endpoints) {
+      EXPECT_EQ(e.topic, "/chatter");
+      EXPECT_EQ(e.node_id, node->id());
+      EXPECT_EQ(e.type_name, "test.Chatter");
+      EXPECT_EQ(e.qos.depth, 16u);
+      EXPECT_TRUE(e.qos.transient_local);
+      if (e.kind == EndpointKind::kPublisher) {
+        EXPECT_EQ(e.transport_index, pub->writer().ring_index());
+        EXPECT_EQ(e.transport_id, pub->writer().publisher_id());
+      } else {
+        EXPECT_EQ(e.transport_index, sub->reader().subscriber_index());
+        EXPECT_EQ(e.transport_id, sub->reader().subscriber_id());
+      }
+    }
+    ASSERT_EQ(snap.types.size(), 1u);
+
+    const char msg[] = "hello";
+    ASSERT_TRUE(pub->Publish({reinterpret_cast<const std::byte*>(msg), sizeof msg}).ok());
+    ASSERT_TRUE(sub->reader().Wait(absl::Seconds(30)).ok());
+    std::vector<std::byte> got;
+    transport::SampleInfo info;
+    ASSERT_TRUE(*sub->reader().Take(&got, &info));
+    EXPECT_EQ(std::memcmp(got.data(), msg, sizeof msg), 0);
+
+    pub->Close();
+    snap = node->registry().Read();
+    ASSERT_EQ(snap.endpoints.size(), 1u);
+    EXPECT_EQ(snap.endpoints[0].kind, EndpointKind::kSubscriber);
+    // The node entry outlives the Node object while a handle exists.
+    Subscriber kept = *std::move(sub);
+    node = absl::CancelledError("dropped");
+    absl::StatusOr<Registry> reg = Registry::Open(o);
+    ASSERT_TRUE(reg.ok());
+    EXPECT_EQ(reg->Read().nodes.size(), 1u);
+    kept.Close();
+    EXPECT_TRUE(reg->Read().nodes.empty());
+    EXPECT_TRUE(reg->Leave());
+  }
+  transport::ReleaseProcessTokens();  // our own liveness file, as at exit
+  EXPECT_TRUE(FilesWithPrefix(kShmDir, o.prefix + ".").empty());
+}
+
+TEST(NodeTest, TypeMismatchIsAClearErrorAndLeavesNoEntry) {
+  const transport::ShmOptions o = Options();
+  absl::StatusOr<Node> node = Node::Create(o, "n");
+  ASSERT_TRUE(node.ok()) << node.status();
+  absl::StatusOr<Publisher> pub = node->CreatePublisher("/typed", Chatter());
+  ASSERT_TRUE(pub.ok());
+  EndpointOptions other = Chatter();
+  other.topic.type_name = "test.Other";
+  absl::StatusOr<Subscriber> bad = node->CreateSubscriber("/typed", other);
+  EXPECT_TRUE(absl::IsFailedPrecondition(bad.status())) << bad.status();
+  EXPECT_EQ(node->registry().Read().endpoints.size(), 1u);
+}
+
+TEST(NodeTest, SubscriberWaitsForItsFirstPublisherAcrossProcesses) {
+  const transport::ShmOptions o = Options();
+  absl::StatusOr<Node> node = Node::Create(o, "listener");
+  ASSERT_TRUE(node.ok()) << node.status();
+  absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/late", Chatter());
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  const absl::Status none = sub->WaitForPublisher(absl::Milliseconds(100));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(none)) << none;
+  EXPECT_NE(std::string(none.message()).find("/late"), std::string::npos);
+
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t child = StartChild([&] {
+    ::close(go[1]);
+    char b;
+    if (::read(go[0], &b, 1) != 1) return 9;
+    absl::SleepFor(absl::Milliseconds(200));
+    absl::StatusOr<Node> n = Node::Create(o, "talker");
+    if (!n.ok()) return 10;
+    absl::StatusOr<Publisher> p = n->CreatePublisher("/late", Chatter());
+    if (!p.ok()) return 11;
+    const char msg[] = "late hello";
+    if (!p->Publish({reinterpret_cast<const std::byte*>(msg), sizeof msg}).ok()) return 12;
+    // Stay until the subscriber has read (it closes the pipe).
+    (void)::read(go[0], &b, 1);
+    return 0;
+  });
+  ::close(go[0]);
+  char b = 'g';
+  ASSERT_EQ(::write(go[1], &b, 1), 1);
+  const absl::Time t0 = absl::Now();
+  const absl::Status found = sub->WaitForPublisher(absl::Seconds(60));
+  EXPECT_TRUE(found.ok()) << found;
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(50));
+  // Transient local: the publisher's first sample is in its ring.
+  ASSERT_TRUE(sub->reader().Wait(absl::Seconds(30)).ok());
+  ::close(go[1]);
+  EXPECT_EQ(WaitChild(child), 0);
+}
+
+}  // namespace
+}  // namespace ringcast::discovery
