@@ -43,6 +43,23 @@ int Flock(int fd, int op) {
   return r;
 }
 
+// Takes flock `lock` on `fd` (0 = none) and stats it. On failure closes
+// `fd` and names the call that failed.
+absl::StatusOr<struct stat> LockAndStat(int fd, int lock, absl::string_view path) {
+  struct stat st {};
+  if (lock != 0 && Flock(fd, lock) != 0) {
+    const absl::Status s = Errno(errno, "flock", path);
+    ::close(fd);
+    return s;
+  }
+  if (::fstat(fd, &st) != 0) {
+    const absl::Status s = Errno(errno, "fstat", path);
+    ::close(fd);
+    return s;
+  }
+  return st;
+}
+
 std::string UserName(uid_t uid) {
   passwd pw;
   passwd* result = nullptr;
@@ -257,17 +274,7 @@ absl::StatusOr<Segment> Segment::OpenOrCreateImpl(const ShmOptions& options,
     // A creator normally gets LOCK_EX at once; if an opener repaired the
     // file in the meantime, it continues as an opener.
     bool exclusive = created && Flock(fd, LOCK_EX | LOCK_NB) == 0;
-    if (!exclusive && Flock(fd, LOCK_SH) != 0) {
-      const absl::Status s = Errno(errno, "flock", path);
-      ::close(fd);
-      return s;
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const absl::Status s = Errno(errno, "fstat", path);
-      ::close(fd);
-      return s;
-    }
+    RINGCAST_ASSIGN_OR_RETURN(struct stat st, LockAndStat(fd, exclusive ? 0 : LOCK_SH, path));
     if (st.st_nlink == 0) {  // a closer or repairer unlinked it: start over
       ::close(fd);
       continue;
@@ -359,17 +366,8 @@ absl::StatusOr<Segment> Segment::Open(const ShmOptions& options,
     }
     // A participant waits (LOCK_SH) for a creator still initialising; an
     // observer never locks, and reports such a segment as unavailable.
-    if (participant && Flock(fd, LOCK_SH) != 0) {
-      const absl::Status s = Errno(errno, "flock", path);
-      ::close(fd);
-      return s;
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const absl::Status s = Errno(errno, "fstat", path);
-      ::close(fd);
-      return s;
-    }
+    RINGCAST_ASSIGN_OR_RETURN(const struct stat st,
+                              LockAndStat(fd, participant ? LOCK_SH : 0, path));
     if (st.st_nlink == 0) {
       ::close(fd);
       continue;

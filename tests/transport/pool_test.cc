@@ -71,6 +71,17 @@ bool VerifyMessage(absl::Span<const std::byte> bytes, std::uint64_t seed) {
   return bad == 0;
 }
 
+// Publishes message i of sizes[i] bytes, filled for seed i (cut short
+// when under 8 bytes), inline or pooled as the size decides.
+void PublishFilled(Writer& w, const std::vector<std::size_t>& sizes) {
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    std::vector<std::byte> m(std::max<std::size_t>(sizes[i], 8));
+    FillMessage(absl::MakeSpan(m), i);
+    m.resize(sizes[i]);
+    ASSERT_TRUE(w.Publish(m).ok()) << sizes[i];
+  }
+}
+
 TEST(ChunkPoolTest, AllocatesEveryChunkOnceAndReusesTheLastFreed) {
   const ShmOptions o = Options();
   absl::StatusOr<ChunkPool> pool = ChunkPool::Create(o, 1000, 4);
@@ -153,12 +164,7 @@ TEST(PooledTopicTest, MixedInlineAndPooledMessagesArriveInOrder) {
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
   ASSERT_TRUE(r.ok() && w.ok());
   const std::vector<std::size_t> sizes = {8, 100000, 0, 48, 49, 5000, 16, 100000};
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    std::vector<std::byte> m(std::max<std::size_t>(sizes[i], 8));
-    FillMessage(absl::MakeSpan(m), i);
-    m.resize(sizes[i]);
-    ASSERT_TRUE(w->Publish(m).ok()) << sizes[i];
-  }
+  ASSERT_NO_FATAL_FAILURE(PublishFilled(*w, sizes));
   std::vector<std::byte> got;
   SampleInfo info;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -189,12 +195,7 @@ TEST(PooledTopicTest, ReusedSampleReleasesWhatItHeldBeforeEachTake) {
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
   ASSERT_TRUE(r.ok() && w.ok());
   const std::vector<std::size_t> sizes = {100000, 200, 100000, 8, 64, 65, 100000, 0};
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    std::vector<std::byte> m(std::max<std::size_t>(sizes[i], 8));
-    FillMessage(absl::MakeSpan(m), i);
-    m.resize(sizes[i]);
-    ASSERT_TRUE(w->Publish(m).ok()) << sizes[i];
-  }
+  ASSERT_NO_FATAL_FAILURE(PublishFilled(*w, sizes));
   Sample s;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     absl::StatusOr<bool> got = r->Take(&s);
