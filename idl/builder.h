@@ -98,7 +98,34 @@ class Writer {
   std::uint32_t base_ = 0;
 };
 
+// One allocation of FlatSize(): `bytes` at the next multiple of `align`
+// (nothing for 0 bytes, like Writer::Alloc).
+inline void Take(std::uint64_t* cursor, std::uint64_t bytes, std::uint32_t align) {
+  if (bytes != 0) *cursor = (*cursor + align - 1) / align * align + bytes;
+}
+
 }  // namespace internal
+
+// The element builders of a repeated message field allocated with
+// alloc_<field>(n); valid as long as the root builder.
+template <typename B>
+class RepeatedBuilders {
+ public:
+  RepeatedBuilders(internal::Arena* arena, std::uint32_t offset, std::size_t count,
+                   std::uint32_t elem)
+      : arena_(arena), offset_(offset), count_(count), elem_(elem) {}
+  std::size_t size() const { return count_; }
+  // REQUIRES: i < size().
+  B operator[](std::size_t i) const {
+    return B(internal::Writer(arena_, offset_ + static_cast<std::uint32_t>(i) * elem_));
+  }
+
+ private:
+  internal::Arena* arena_;
+  std::uint32_t offset_;
+  std::size_t count_;
+  std::uint32_t elem_;
+};
 
 }  // namespace ringcast::idl
 

@@ -59,14 +59,14 @@ class Reader {
   }
   absl::Span<const std::uint8_t> BytesAt(Ref r) const {
     if (r.count == 0 || !Fits(r, 1, 1)) return {};
-    return {reinterpret_cast<const std::uint8_t*>(data_ + r.offset), r.count};
+    return absl::Span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data_ + r.offset), r.count);
   }
 
   template <typename T>
   absl::Span<const T> GetSpan(std::uint32_t offset) const {
     const Ref r = Get<Ref>(offset);
     if (r.count == 0 || !Fits(r, sizeof(T), alignof(T))) return {};
-    return {reinterpret_cast<const T*>(data_ + r.offset), r.count};
+    return absl::Span<const T>(reinterpret_cast<const T*>(data_ + r.offset), r.count);
   }
 
   // The head of a nested message stored inline at `offset`.
