@@ -1,5 +1,7 @@
 #include "discovery/registry.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,13 +169,16 @@ bool Release(Entry& e, std::uint64_t epoch) {
 
 // Liveness of the process behind an entry (design.md: the token decides;
 // pid and start time may prove a reused pid dead within our namespace).
+// With `look_only`, a dead process's liveness file is left in place
+// (transport's IsTokenAlive removes it), so a dry run changes nothing.
 class DeathJudge {
  public:
-  explicit DeathJudge(const ShmOptions& options) : live_(options), my_ns_(PidNamespace()) {}
+  DeathJudge(const ShmOptions& options, bool look_only)
+      : options_(options), live_(options), look_only_(look_only), my_ns_(PidNamespace()) {}
 
   bool Dead(std::uint64_t token, std::uint32_t pid, std::uint64_t start_time,
             std::uint64_t pid_ns) {
-    if (!live_.IsAlive(token)) return true;
+    if (TokenDead(token)) return true;
     if (pid == 0 || pid_ns == 0 || pid_ns != my_ns_) return false;
     auto [it, inserted] = start_times_.try_emplace(pid, 0);
     if (inserted) it->second = transport::ProcessStartTime(static_cast<pid_t>(pid));
@@ -182,10 +187,25 @@ class DeathJudge {
     // token said alive.)
     return it->second != 0 && it->second != start_time;
   }
-  bool TokenDead(std::uint64_t token) { return !live_.IsAlive(token); }
+  bool TokenDead(std::uint64_t token) {
+    if (!look_only_) return !live_.IsAlive(token);
+    if (token == 0) return true;
+    auto [it, inserted] = looked_.try_emplace(token, false);
+    if (inserted) {
+      const std::string path = absl::StrCat(options_.dir, transport::LivenessName(options_, token));
+      const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      // The owner holds LOCK_EX for life: a lock we can take means it died.
+      it->second = fd < 0 || ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+      if (fd >= 0) ::close(fd);
+    }
+    return it->second;
+  }
 
  private:
+  const ShmOptions& options_;
   transport::LivenessCache live_;
+  bool look_only_;
+  absl::flat_hash_map<std::uint64_t, bool> looked_;
   std::uint64_t my_ns_;
   absl::flat_hash_map<std::uint32_t, std::uint64_t> start_times_;
 };
@@ -259,6 +279,16 @@ absl::StatusOr<Registry> Registry::Open(const ShmOptions& options) {
   return Attach(options, *std::move(segment));
 }
 
+absl::StatusOr<Registry> Registry::Observe(const ShmOptions& options) {
+  RINGCAST_RETURN_IF_ERROR(transport::ValidateShmOptions(options));
+  RINGCAST_ASSIGN_OR_RETURN(
+      transport::Segment segment,
+      transport::Segment::Open(options, RegistrySegmentName(options),
+                               transport::SegmentKind::kRegistry,
+                               transport::Segment::Access::kObserver));
+  return Attach(options, std::move(segment));
+}
+
 absl::StatusOr<Registry> Registry::Attach(ShmOptions options, transport::Segment segment) {
   const std::uint64_t size = segment.size();
   auto corrupt = [&](const std::string& what) {
@@ -309,6 +339,12 @@ absl::StatusOr<Registry> Registry::Attach(ShmOptions options, transport::Segment
   return r;
 }
 
+absl::Status Registry::CheckWritable() const {
+  if (segment_.writable()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "registry ", segment_.path(), " is mapped read-only (Observe); use Open or OpenOrCreate"));
+}
+
 internal::RegistryHeader& Registry::header() const {
   return *reinterpret_cast<internal::RegistryHeader*>(segment_.base() +
                                                       sizeof(transport::SegmentHeader));
@@ -356,6 +392,7 @@ absl::Status Registry::WaitForChange(std::uint32_t seen, absl::Duration timeout)
 
 absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
                                               const ProcessIdentity& owner) {
+  RINGCAST_RETURN_IF_ERROR(CheckWritable());
   RINGCAST_RETURN_IF_ERROR(ValidateNodeName(name));
   auto at = [this](std::uint32_t i) -> internal::NodeEntry& { return node(i); };
   auto claim = Claim(config_.max_nodes, at, owner.token);
@@ -390,13 +427,14 @@ absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
 }
 
 void Registry::RemoveNode(const EntryHandle& handle) {
-  if (handle.index >= config_.max_nodes) return;
+  if (handle.index >= config_.max_nodes || !segment_.writable()) return;
   if (Release(node(handle.index), handle.epoch)) Bump();
 }
 
 absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle,
                                                   const EndpointSpec& spec,
                                                   const ProcessIdentity& owner) {
+  RINGCAST_RETURN_IF_ERROR(CheckWritable());
   RINGCAST_RETURN_IF_ERROR(transport::ValidateTopicName(spec.topic));
   if (spec.topic.size() >= internal::kTopicSize) {
     return absl::InvalidArgumentError(absl::StrCat("topic '", spec.topic, "' has ",
@@ -449,7 +487,7 @@ absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle
 
 void Registry::SetTransport(const EntryHandle& handle, std::uint32_t transport_index,
                             std::uint64_t transport_id) {
-  if (handle.index >= config_.max_endpoints) return;
+  if (handle.index >= config_.max_endpoints || !segment_.writable()) return;
   internal::EndpointEntry& e = endpoint(handle.index);
   // Relaxed: independent facts for listings; Bump's release publishes them
   // to watchers.
@@ -459,13 +497,14 @@ void Registry::SetTransport(const EntryHandle& handle, std::uint32_t transport_i
 }
 
 void Registry::RemoveEndpoint(const EntryHandle& handle) {
-  if (handle.index >= config_.max_endpoints) return;
+  if (handle.index >= config_.max_endpoints || !segment_.writable()) return;
   if (Release(endpoint(handle.index), handle.epoch)) Bump();
 }
 
 absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
                                absl::string_view descriptor_bytes,
                                const ProcessIdentity& owner) {
+  RINGCAST_RETURN_IF_ERROR(CheckWritable());
   RINGCAST_RETURN_IF_ERROR(ValidateTypeName(name));
   if (descriptor_bytes.size() > config_.max_descriptor_size) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -632,7 +671,9 @@ RegistrySnapshot Registry::Read(bool with_types) const {
 
 ReclaimReport Registry::ReclaimDead(bool dry_run) {
   ReclaimReport report;
-  DeathJudge judge(options_);
+  // Without a writable mapping there is nothing we could free.
+  dry_run = dry_run || !segment_.writable();
+  DeathJudge judge(options_, dry_run);
   const RegistrySnapshot snap = Read(/*with_types=*/true);
   bool changed = false;
 

@@ -146,6 +146,10 @@ class Registry {
   // Opens an existing registry as a participant (so it can reclaim);
   // NotFound if the domain has none.
   static absl::StatusOr<Registry> Open(const transport::ShmOptions& options);
+  // Maps an existing registry read-only, without joining it: Read and a
+  // dry-run ReclaimDead only (nothing is changed, not even a dead
+  // process's liveness file). NotFound if the domain has none.
+  static absl::StatusOr<Registry> Observe(const transport::ShmOptions& options);
 
   Registry(Registry&&) noexcept = default;
   Registry& operator=(Registry&&) noexcept = default;
@@ -179,7 +183,8 @@ class Registry {
   // their rings and subscriber entries in the topic segments (returning the
   // chunks they held), unlinks topic segments and pools nobody uses any
   // more, frees types no live endpoint uses, and removes dead liveness
-  // files. With dry_run, only reports what it would do.
+  // files. With dry_run (or on an observed registry), only reports what it
+  // would free and changes nothing.
   ReclaimReport ReclaimDead(bool dry_run = false);
 
   // The change counter (wraps at 2^32): compare for equality only.
@@ -200,6 +205,7 @@ class Registry {
       : options_(std::move(options)), segment_(std::move(segment)), config_(config) {}
   static absl::StatusOr<Registry> Attach(transport::ShmOptions options,
                                          transport::Segment segment);
+  absl::Status CheckWritable() const;
   internal::RegistryHeader& header() const;
   internal::NodeEntry& node(std::uint32_t i) const;
   internal::EndpointEntry& endpoint(std::uint32_t i) const;

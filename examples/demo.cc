@@ -2,6 +2,9 @@
 // processes on one topic. The "fast" subscriber keeps up; the "slow" one
 // takes 3 ms per sample on a 16-deep ring at 1 kHz, so it is lapped, and
 // prints the gaps it is told about. Both print what they receive.
+// Every endpoint registers in the domain's discovery registry; while they
+// run, the demo shows what `ringcast topic list` and `ringcast topic info`
+// print, through the same library functions the CLI uses.
 //
 //   demo                      run all three (forks and execs itself)
 //   demo --role=pub|fast|slow run one part
@@ -17,12 +20,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cli/inspect.h"
+#include "discovery/node.h"
 #include "transport/reader.h"
 #include "transport/writer.h"
 
 namespace {
 
 namespace rt = ringcast::transport;
+namespace disc = ringcast::discovery;
 
 constexpr char kTopic[] = "/demo/chatter";
 constexpr int kMessages = 400;
@@ -44,6 +50,12 @@ rt::TopicConfig Config() {
   return c;
 }
 
+disc::EndpointOptions Endpoint() {
+  disc::EndpointOptions eo;
+  eo.topic = Config();
+  return eo;
+}
+
 rt::ShmOptions Options() {
   rt::ShmOptions o;
   if (const char* d = std::getenv("RINGCAST_DOMAIN")) o.domain = std::atoi(d);
@@ -53,7 +65,12 @@ rt::ShmOptions Options() {
 int Publish() {
   // Let the subscribers join first: this topic is volatile.
   absl::SleepFor(absl::Milliseconds(200));
-  absl::StatusOr<rt::Writer> w = rt::Writer::Create(Options(), kTopic, Config());
+  absl::StatusOr<disc::Node> node = disc::Node::Create(Options(), "talker");
+  if (!node.ok()) {
+    std::fprintf(stderr, "publisher: %s\n", node.status().ToString().c_str());
+    return 1;
+  }
+  absl::StatusOr<disc::Publisher> w = node->CreatePublisher(kTopic, Endpoint());
   if (!w.ok()) {
     std::fprintf(stderr, "publisher: %s\n", w.status().ToString().c_str());
     return 1;
@@ -74,12 +91,17 @@ int Publish() {
 }
 
 int Subscribe(const char* name, absl::Duration per_sample) {
-  rt::ReaderOptions ro;
-  absl::StatusOr<rt::Reader> r = rt::Reader::Create(Options(), kTopic, Config(), ro);
-  if (!r.ok()) {
-    std::fprintf(stderr, "%s: %s\n", name, r.status().ToString().c_str());
+  absl::StatusOr<disc::Node> node = disc::Node::Create(Options(), absl::StrCat(name, "_listener"));
+  if (!node.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, node.status().ToString().c_str());
     return 1;
   }
+  absl::StatusOr<disc::Subscriber> sub = node->CreateSubscriber(kTopic, Endpoint());
+  if (!sub.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, sub.status().ToString().c_str());
+    return 1;
+  }
+  rt::Reader* r = &sub->reader();
   std::vector<std::byte> bytes;
   rt::SampleInfo info;
   constexpr int kGapsShown = 5;
@@ -122,6 +144,41 @@ int Subscribe(const char* name, absl::Duration per_sample) {
   return 0;
 }
 
+// Prints what `ringcast topic list` and `ringcast topic info /demo/chatter`
+// would, once the publisher and both subscribers have registered and a
+// few samples have flowed. Waits on the registry's futex, bounded.
+void ShowListing() {
+  ringcast::cli::Domain domain(Options());
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  for (;;) {
+    if (absl::Status s = domain.Refresh(); !s.ok()) {
+      std::fprintf(stderr, "listing: %s\n", s.ToString().c_str());
+      return;
+    }
+    int pubs = 0, subs = 0;
+    for (const ringcast::cli::TopicRow& t : domain.Topics()) {
+      if (t.topic == kTopic) pubs = t.publishers, subs = t.subscribers;
+    }
+    if (pubs == 1 && subs == 2) break;
+    if (absl::Now() > give_up) {
+      std::fprintf(stderr, "listing: endpoints did not register within 5 s\n");
+      return;
+    }
+    domain.WaitForChange(give_up - absl::Now());
+  }
+  absl::SleepFor(absl::Milliseconds(150));  // let samples flow: lag and losses
+  if (absl::Status s = domain.Refresh(); !s.ok()) return;
+  std::string out = absl::StrCat("\n$ ringcast topic list\n",
+                                 ringcast::cli::TopicListText(domain.Topics()));
+  absl::StatusOr<ringcast::cli::TopicDetail> info = domain.Describe(kTopic);
+  if (info.ok()) {
+    absl::StrAppend(&out, "\n$ ringcast topic info ", kTopic, "\n",
+                    ringcast::cli::TopicInfoText(*info), "\n");
+  }
+  // One write, so the subscribers' lines do not interleave with it.
+  (void)!::write(STDOUT_FILENO, out.data(), out.size());
+}
+
 pid_t Spawn(const char* role) {
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -147,6 +204,7 @@ int main(int argc, char** argv) {
   }
   std::printf("ringcast demo: 1 publisher, 2 subscribers on %s (depth 16, 1 kHz)\n", kTopic);
   const pid_t pids[] = {Spawn("fast"), Spawn("slow"), Spawn("pub")};
+  ShowListing();
   int failures = 0;
   for (const pid_t pid : pids) {
     int status = 0;
