@@ -121,6 +121,28 @@ class IndexIterator {
 
 }  // namespace internal
 
+// The elements of a repeated bool field. Each byte is read as `!= 0`, so
+// a byte other than 0 or 1 (possible only in a buffer rewritten after
+// Validate()) is never loaded as a bool.
+class RepeatedBools {
+ public:
+  using value_type = bool;
+  using iterator = internal::IndexIterator<RepeatedBools>;
+
+  RepeatedBools() = default;
+  explicit RepeatedBools(absl::Span<const std::uint8_t> bytes) : bytes_(bytes) {}
+
+  std::size_t size() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
+  // REQUIRES: i < size().
+  bool operator[](std::size_t i) const { return bytes_[i] != 0; }
+  iterator begin() const { return iterator(this, 0); }
+  iterator end() const { return iterator(this, static_cast<std::uint32_t>(bytes_.size())); }
+
+ private:
+  absl::Span<const std::uint8_t> bytes_;
+};
+
 // The elements of a repeated string (T = std::string_view) or bytes
 // (T = absl::Span<const std::uint8_t>) field.
 template <typename T>

@@ -327,8 +327,13 @@ inline absl::StatusOr<$XB> $MBuilder::add_$n() {
         break;
       }
       default: {
-        absl::StrAppend(&view_decl, Fill("  absl::Span<const $S> $n() const;\n", v));
-        absl::StrAppend(&view_def, Fill("inline absl::Span<const $S> $MView::$n() const { return r_.GetSpan<$S>($OFF); }\n", v));
+        if (f.kind == Kind::kBool) {
+          absl::StrAppend(&view_decl, Fill("  ::ringcast::idl::RepeatedBools $n() const;\n", v));
+          absl::StrAppend(&view_def, Fill("inline ::ringcast::idl::RepeatedBools $MView::$n() const {\n  return ::ringcast::idl::RepeatedBools(r_.GetSpan<std::uint8_t>($OFF));\n}\n", v));
+        } else {
+          absl::StrAppend(&view_decl, Fill("  absl::Span<const $S> $n() const;\n", v));
+          absl::StrAppend(&view_def, Fill("inline absl::Span<const $S> $MView::$n() const { return r_.GetSpan<$S>($OFF); }\n", v));
+        }
         v.push_back({"$ADDT", f.kind == Kind::kEnum ? Fill("$E", v) : std::string(Scalar(f.kind))});
         absl::StrAppend(&builder_decl, Fill(R"(  // Allocates n elements of $n and returns them to fill in place.
   absl::StatusOr<absl::Span<$S>> alloc_$n(std::size_t n);
@@ -354,7 +359,9 @@ inline absl::Status $MBuilder::add_$n($ADDT v) {
         absl::StrAppend(&from_proto, Fill(R"(  if (absl::Status s = set_$n(absl::Span<const $S>(reinterpret_cast<const $S*>(in.$n().data()), static_cast<std::size_t>(in.$n_size()))); !s.ok()) return s;
 )", v));
         absl::StrAppend(&flat_size, Fill("  ::ringcast::idl::internal::Take(c, std::uint64_t(in.$n_size()) * sizeof($S), alignof($S));\n", v));
-        absl::StrAppend(&to_proto, Fill("  {\n    const absl::Span<const $S> s = $n();\n    out->mutable_$n()->Add(s.begin(), s.end());\n  }\n", v));
+        absl::StrAppend(&to_proto, Fill(f.kind == Kind::kBool
+            ? "  for (const bool b : $n()) out->add_$n(b);\n"
+            : "  {\n    const absl::Span<const $S> s = $n();\n    out->mutable_$n()->Add(s.begin(), s.end());\n  }\n", v));
         break;
       }
     }
