@@ -79,11 +79,16 @@ bool Activate(Entry& e, std::uint64_t epoch) {
                                          std::memory_order_relaxed);
 }
 
-// Frees an entry we hold in Claiming(epoch): token first, then the state.
+// Frees an entry we hold in Claiming(epoch) whose token is `token` (the
+// owner's, read while it was ours, or the dead token a reclaimer judged):
+// token first, then the state. The token is cleared by CAS, so a slow
+// reclaimer whose take-over was itself taken over never wipes the token of
+// a later owner of the entry.
 template <typename Entry>
-void FreeClaimed(Entry& e, std::uint64_t epoch) {
+void FreeClaimed(Entry& e, std::uint64_t epoch, std::uint64_t token) {
   // Relaxed: published by the release CAS below.
-  e.token.store(0, std::memory_order_relaxed);
+  e.token.compare_exchange_strong(token, 0, std::memory_order_relaxed,
+                                  std::memory_order_relaxed);
   std::uint64_t expected = MakeState(epoch, EntryState::kClaiming);
   // Release: pairs with the next claimer's acquire CAS, which then sees
   // token 0. Fails only if a reclaimer took the entry over; it frees it.
@@ -101,7 +106,8 @@ bool Release(Entry& e, std::uint64_t epoch) {
                                        std::memory_order_relaxed)) {
     return false;  // already reclaimed
   }
-  FreeClaimed(e, epoch);
+  // Relaxed: our own token; while it is alive nobody takes the entry over.
+  FreeClaimed(e, epoch, e.token.load(std::memory_order_relaxed));
   return true;
 }
 

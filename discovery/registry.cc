@@ -446,12 +446,14 @@ absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
     internal::TypeEntry& other = type(i);
     std::uint64_t os = other.state.load(std::memory_order_relaxed);
     if (StateOf(os) != EntryState::kActive) continue;
+    // Relaxed: a hint for FreeClaimed's CAS; stale only makes it skip.
+    const std::uint64_t other_token = other.token.load(std::memory_order_relaxed);
     const std::uint64_t take = EpochOf(os) + 1;
     // Acquire: we free an entry another process made; see its writes.
     if (other.state.compare_exchange_strong(os, MakeState(take, EntryState::kClaiming),
                                             std::memory_order_acquire,
                                             std::memory_order_relaxed)) {
-      FreeClaimed(other, take);
+      FreeClaimed(other, take, other_token);
     }
   }
   Bump();

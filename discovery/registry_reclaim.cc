@@ -184,7 +184,7 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
   // Takes a dead entry over (state s -> Claiming(e+1)) and frees it. The
   // CAS makes exactly one reclaimer win each epoch; a later one may take
   // over a reclaim whose reclaimer died, which only repeats idempotent work.
-  auto take_over = [&](auto& e, std::uint64_t s) {
+  auto take_over = [&](auto& e, std::uint64_t s, std::uint64_t dead_token) {
     if (dry_run) return true;
     const std::uint64_t epoch = EpochOf(s) + 1;
     // Acquire: see the dead owner's writes before we clean after it.
@@ -193,19 +193,19 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
                                          std::memory_order_relaxed)) {
       return false;
     }
-    FreeClaimed(e, epoch);
+    FreeClaimed(e, epoch, dead_token);
     changed = true;
     return true;
   };
   // An entry stuck in kClaiming with a dead token: its owner died while
   // registering (or while freeing it, or a reclaimer died reclaiming it).
-  auto dead_claiming = [&](auto& e, std::uint64_t* s) {
+  auto dead_claiming = [&](auto& e, std::uint64_t* s, std::uint64_t* token) {
     // Acquire: pairs with the claim CAS chain, so the token is the
     // claimer's (or 0, never a previous owner's).
     *s = e.state.load(std::memory_order_acquire);
     if (StateOf(*s) != EntryState::kClaiming) return false;
-    const std::uint64_t token = e.token.load(std::memory_order_relaxed);
-    return token != 0 && judge.TokenDead(token);
+    *token = e.token.load(std::memory_order_relaxed);
+    return *token != 0 && judge.TokenDead(*token);
   };
 
   absl::flat_hash_set<std::string> topics;
@@ -221,7 +221,7 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
     if (StateOf(s) != EntryState::kActive || e.id.load(std::memory_order_relaxed) != r.id) {
       continue;
     }
-    if (take_over(e, s)) {
+    if (take_over(e, s, r.owner.token)) {
       report.dead_endpoints.push_back(r);
       topics.insert(r.topic);
     }
@@ -233,33 +233,35 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
     if (StateOf(s) != EntryState::kActive || e.id.load(std::memory_order_relaxed) != r.id) {
       continue;
     }
-    if (take_over(e, s)) report.dead_nodes.push_back(r);
+    if (take_over(e, s, r.owner.token)) report.dead_nodes.push_back(r);
   }
   for (const TypeRecord& r : snap.types) {
     internal::TypeEntry& t = type(r.index);
     const std::uint64_t s = t.state.load(std::memory_order_acquire);
+    // Relaxed: the acquire above ordered the registrant's token store.
+    const std::uint64_t token = t.token.load(std::memory_order_relaxed);
     if (StateOf(s) != EntryState::kActive || live_hashes.contains(r.hash) ||
-        !judge.TokenDead(t.token.load(std::memory_order_relaxed))) {
+        !judge.TokenDead(token)) {
       continue;
     }
-    if (take_over(t, s)) report.dead_types.push_back(r);
+    if (take_over(t, s, token)) report.dead_types.push_back(r);
   }
   // Entries whose owner died half-way through a claim or a release.
   if (!dry_run) {
-    std::uint64_t s = 0;
+    std::uint64_t s = 0, token = 0;
     for (std::uint32_t i = 0; i < config_.max_nodes; ++i) {
-      if (dead_claiming(node(i), &s)) take_over(node(i), s);
+      if (dead_claiming(node(i), &s, &token)) take_over(node(i), s, token);
     }
     for (std::uint32_t i = 0; i < config_.max_endpoints; ++i) {
-      if (!dead_claiming(endpoint(i), &s)) continue;
+      if (!dead_claiming(endpoint(i), &s, &token)) continue;
       // Its topic may hold a ring or subscriber entry already.
       const std::string topic = LoadString(endpoint(i).topic, internal::kTopicSize);
-      if (take_over(endpoint(i), s) && transport::ValidateTopicName(topic).ok()) {
+      if (take_over(endpoint(i), s, token) && transport::ValidateTopicName(topic).ok()) {
         topics.insert(topic);
       }
     }
     for (std::uint32_t i = 0; i < config_.max_types; ++i) {
-      if (dead_claiming(type(i), &s)) take_over(type(i), s);
+      if (dead_claiming(type(i), &s, &token)) take_over(type(i), s, token);
     }
   }
   if (changed) Bump();
