@@ -20,6 +20,7 @@
 #include "discovery/node.h"
 #include "discovery/registry.h"
 #include "gtest/gtest.h"
+#include "cli/inspect.h"
 #include "tests/cli/json_lite.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
@@ -483,6 +484,52 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
     ::close(w.out);
     ::close(w.err);
   }
+}
+
+TEST(CliTest, CorruptEntriesAreBoundedNotTrusted) {
+  // A buggy or hostile process scribbles over live entries: listings stay
+  // bounded (no read past an entry or a table) and never crash.
+  const transport::ShmOptions o = Options();
+  absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "victim");
+  ASSERT_TRUE(me.ok()) << me.status();
+  absl::StatusOr<discovery::Publisher> pub = me->CreatePublisher("/scribbled", Chatter());
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  discovery::Registry& reg = me->registry();
+  const discovery::RegistrySnapshot before = reg.Read();
+  ASSERT_EQ(before.endpoints.size(), 1u);
+  ASSERT_EQ(before.types.size(), 1u);
+  std::byte* base = reg.segment().base();
+  const auto& h = *reinterpret_cast<const discovery::internal::RegistryHeader*>(
+      base + sizeof(transport::SegmentHeader));
+  auto* ep = reinterpret_cast<discovery::internal::EndpointEntry*>(base + h.endpoints_offset) +
+             before.endpoints[0].index;
+  auto* type = reinterpret_cast<discovery::internal::TypeEntry*>(
+      base + h.types_offset + h.type_stride * before.types[0].index);
+  ep->transport_index.store(0xfffffff0u);  // far past the topic's ring table
+  ep->node_index.store(0xffffffffu);
+  ep->kind.store(77);
+  for (auto& w : ep->topic) w.store(~std::uint64_t{0});  // no NUL anywhere
+  type->descriptor_size.store(0xffffffffu);               // far past the entry
+
+  const discovery::RegistrySnapshot after = reg.Read();
+  ASSERT_EQ(after.endpoints.size(), 1u);
+  EXPECT_EQ(after.endpoints[0].topic.size(), discovery::internal::kTopicSize);
+  ASSERT_EQ(after.types.size(), 1u);
+  EXPECT_EQ(after.types[0].descriptor.size(), reg.config().max_descriptor_size);
+
+  for (const char* verb : {"topic list", "node list"}) {
+    const std::vector<std::string> words = absl::StrSplit(verb, ' ');
+    const Result r = RunCli(With(Base(o), {words[0], words[1], "--json"}));
+    EXPECT_EQ(r.code, 0) << verb << ": " << r.err;
+    EXPECT_TRUE(JsonParser::Parse(r.out).has_value()) << r.out;
+  }
+  // The publisher's real topic, described with the scribbled ring index.
+  Domain domain(o);
+  ASSERT_TRUE(domain.Refresh().ok());
+  absl::StatusOr<TopicDetail> d = domain.Describe("/scribbled");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(d->segment_found);
+  EXPECT_TRUE(d->endpoints.empty()) << "the scribbled entry no longer names this topic";
 }
 
 }  // namespace
