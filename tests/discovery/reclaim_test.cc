@@ -169,6 +169,65 @@ TEST(ReclaimTest, KillNineWithALivePeerReclaimsOnlyTheDeadEntries) {
   EXPECT_TRUE(left.empty()) << left.size() << " files left, first " << left[0];
 }
 
+TEST(ReclaimTest, ChunksHeldByAKilledSubscriberGoBackToThePool) {
+  const transport::ShmOptions o = Options();
+  absl::StatusOr<Node> me = Node::Create(o, "publisher");
+  ASSERT_TRUE(me.ok()) << me.status();
+  absl::StatusOr<Publisher> pub = me->CreatePublisher("/held", Pooled());
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  const transport::ChunkPool* pool = pub->writer().pool();
+  ASSERT_NE(pool, nullptr);
+  const std::uint32_t free_before = pool->CountFree();
+  int ready[2], go[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t victim = StartChild([&] {
+    ::close(go[1]);
+    absl::StatusOr<Node> node = Node::Create(o, "hoarder");
+    if (!node.ok()) return 10;
+    absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/held", Pooled());
+    if (!sub.ok()) return 11;
+    char b = 's';
+    if (::write(ready[1], &b, 1) != 1) return 12;  // subscribed
+    if (::read(go[0], &b, 1) != 1) return 13;      // published
+    std::vector<transport::Sample> kept;
+    while (kept.size() < 3) {
+      if (!sub->reader().Wait(absl::Seconds(30)).ok()) return 14;
+      absl::StatusOr<std::optional<transport::Sample>> s = sub->reader().TakeSample();
+      if (!s.ok() || !s->has_value() || !(*s)->pooled()) return 15;
+      kept.push_back(std::move(**s));
+    }
+    if (::write(ready[1], &b, 1) != 1) return 16;  // holding 3 chunks
+    ::pause();
+    return 0;
+  });
+  ::close(go[0]);
+  char b;
+  ASSERT_EQ(::read(ready[0], &b, 1), 1);
+  std::vector<std::byte> big(3000, std::byte{1});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pub->Publish(big).ok());
+  ASSERT_EQ(::write(go[1], &b, 1), 1);
+  ASSERT_EQ(::read(ready[0], &b, 1), 1);
+  // The ring holds a reference to each of the 3 chunks, the hoarder a second.
+  EXPECT_EQ(pool->CountFree(), free_before - 3);
+  KillChild(victim);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  ::close(go[1]);
+  absl::StatusOr<Registry> reg = Registry::Open(o);
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  const ReclaimReport rep = reg->ReclaimDead();
+  EXPECT_EQ(rep.dead_endpoints.size(), 1u);
+  EXPECT_EQ(rep.topic_entries_freed, 1);
+  reg->Leave();
+  // Overwriting the ring drops its references: with the hoarder's returned
+  // too, every chunk comes back.
+  for (std::uint32_t i = 0; i < Pooled().topic.depth; ++i) {
+    ASSERT_TRUE(pub->Publish(big).ok());
+  }
+  EXPECT_EQ(pool->CountFree(), free_before - Pooled().topic.depth);
+}
+
 TEST(ReclaimTest, LivePidWithAnotherStartTimeIsDead) {
   const transport::ShmOptions o = Options();
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o);
