@@ -143,9 +143,11 @@ Domain::~Domain() {
 absl::Status Domain::Refresh() {
   if (!registry_) {
     absl::StatusOr<discovery::Registry> r = discovery::Registry::Open(options_);
-    if (absl::IsNotFound(r.status())) {
+    // Nobody has joined the domain yet, or its first process is creating
+    // the registry this very moment: both list as empty for now.
+    if (absl::IsNotFound(r.status()) || absl::IsUnavailable(r.status())) {
       snapshot_ = {};
-      return absl::OkStatus();  // nobody has joined the domain (yet)
+      return absl::OkStatus();
     }
     if (!r.ok()) return r.status();
     registry_.emplace(*std::move(r));
