@@ -126,7 +126,8 @@ const FieldLayout* MessageLayout::FindFieldByNumber(int number) const {
 }
 
 absl::StatusOr<MessageLayout*> LayoutPool::Place(const Descriptor* type,
-                                                 std::vector<const Descriptor*>* later) {
+                                                 std::vector<const Descriptor*>* later,
+                                                 int depth) {
   if (auto it = layouts_.find(type); it != layouts_.end()) return it->second.get();
   if (type->file()->syntax() != google::protobuf::FileDescriptor::SYNTAX_PROTO3) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -150,7 +151,12 @@ absl::StatusOr<MessageLayout*> LayoutPool::Place(const Descriptor* type,
     FieldLayout fl{f, KindOf(f), f->is_repeated(), 0, 0, kNoPresence, -1, nullptr};
     if (f->containing_oneof() != nullptr) fl.oneof = f->containing_oneof()->index();
     if (fl.kind == Kind::kMessage && !fl.repeated) {
-      absl::StatusOr<MessageLayout*> nested = Place(f->message_type(), later);
+      if (depth >= kMaxInlineDepth) {
+        return Unsupported(f, absl::StrCat("nests messages inline more than ", kMaxInlineDepth,
+                                           " levels deep; make a field repeated or flatten "
+                                           "the nesting"));
+      }
+      absl::StatusOr<MessageLayout*> nested = Place(f->message_type(), later, depth + 1);
       if (!nested.ok()) return nested.status();
       if (!(*nested)->done_) {
         return Unsupported(f, absl::StrCat("embeds ", f->message_type()->full_name(),
@@ -158,6 +164,12 @@ absl::StatusOr<MessageLayout*> LayoutPool::Place(const Descriptor* type,
                                            "the field repeated to break the cycle"));
       }
       fl.message = *nested;
+      m->inline_depth_ = std::max(m->inline_depth_, 1 + (*nested)->inline_depth_);
+      if (m->inline_depth_ > kMaxInlineDepth) {
+        return Unsupported(f, absl::StrCat("nests messages inline more than ", kMaxInlineDepth,
+                                           " levels deep; make a field repeated or flatten "
+                                           "the nesting"));
+      }
     } else if (fl.kind == Kind::kMessage) {
       later->push_back(f->message_type());
     }
@@ -218,12 +230,12 @@ absl::StatusOr<const MessageLayout*> LayoutPool::Get(const Descriptor* type) {
   // is placed; on an error, drop them all.
   std::vector<const Descriptor*> later;
   absl::Status failed;
-  absl::StatusOr<MessageLayout*> root = Place(type, &later);
+  absl::StatusOr<MessageLayout*> root = Place(type, &later, 0);
   if (!root.ok()) failed = root.status();
   while (failed.ok() && !later.empty()) {
     const Descriptor* next = later.back();
     later.pop_back();
-    if (absl::StatusOr<MessageLayout*> m = Place(next, &later); !m.ok()) failed = m.status();
+    if (absl::StatusOr<MessageLayout*> m = Place(next, &later, 0); !m.ok()) failed = m.status();
   }
   if (!failed.ok()) {
     absl::erase_if(layouts_, [](const auto& kv) { return kv.second->table_.full_name == nullptr; });

@@ -79,8 +79,13 @@ class MessageLayout {
   std::vector<FieldTable> field_tables_;
   std::vector<std::uint32_t> oneof_offsets_;
   MessageTable table_{};
+  int inline_depth_ = 1;  // 1 + the deepest chain of inline nested messages
   bool done_ = false;
 };
+
+// Messages nested inline (singular message fields) at most this deep, so
+// that every buffer of a valid schema stays within Validate's kMaxDepth.
+inline constexpr int kMaxInlineDepth = kMaxDepth / 2;
 
 // Builds and owns layouts; returned pointers live as long as the pool.
 // Not thread-safe.
@@ -93,8 +98,10 @@ class LayoutPool {
   absl::StatusOr<const MessageLayout*> Get(const google::protobuf::Descriptor* type);
 
  private:
+  // `depth`: messages this one is inline in, while placing them.
   absl::StatusOr<MessageLayout*> Place(const google::protobuf::Descriptor* type,
-                                       std::vector<const google::protobuf::Descriptor*>* later);
+                                       std::vector<const google::protobuf::Descriptor*>* later,
+                                       int depth);
   absl::flat_hash_map<const google::protobuf::Descriptor*, std::unique_ptr<MessageLayout>>
       layouts_;
 };

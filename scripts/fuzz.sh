@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 total=${RINGCAST_FUZZ_SECONDS:-60}
 jobs=$(nproc)
 
-# <target> <seed generator or "">: one line per fuzz target.
+# <target> [<seed generator>]: one line per fuzz target; the generator is
+# run as `<generator> <corpus dir> <target>`.
 targets=(
   "idl_validate_fuzz idl_fuzz_seeds"
+  "idl_descriptor_fuzz idl_fuzz_seeds"
 )
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -30,7 +32,7 @@ for t in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$target
   mkdir -p "$corpus"
   if [ -n "$seeds" ]; then
-    "$(find build-fuzz -type f -name "$seeds" -perm -u+x | head -1)" "$corpus"
+    "$(find build-fuzz -type f -name "$seeds" -perm -u+x | head -1)" "$corpus" "$target"
   fi
   echo "fuzz: $target for ${per}s ($(ls "$corpus" | wc -l) inputs in the corpus)"
   if ! "$bin" -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \

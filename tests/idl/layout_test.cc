@@ -219,6 +219,24 @@ INSTANTIATE_TEST_SUITE_P(
                  "messages are proto3 (syntax = \"proto3\";)"}),
     [](const auto& info) { return info.param.name; });
 
+TEST(LayoutTest, InlineNestingIsBounded) {
+  // M0 { M1 m } ... M39 { int32 x }: deeper than kMaxInlineDepth.
+  std::string text = "syntax = \"proto3\";\npackage t;\n";
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&text, "message M", i, " { M", i + 1, " m = 1; }\n");
+  absl::StrAppend(&text, "message M40 { int32 x = 1; }\n");
+  Source src;
+  ASSERT_NE(src.Build("deep.proto", text), nullptr);
+  LayoutPool pool;
+  absl::StatusOr<const MessageLayout*> layout = pool.Get(src.Find("t.M0"));
+  ASSERT_FALSE(layout.ok());
+  EXPECT_EQ(layout.status().message(),
+            "deep.proto:35:15: field t.M32.m: nests messages inline more than 32 levels deep; "
+            "make a field repeated or flatten the nesting");
+  // 32 levels are fine, and so is a deep part already placed.
+  EXPECT_TRUE(pool.Get(src.Find("t.M9")).ok());
+  EXPECT_FALSE(pool.Get(src.Find("t.M8")).ok());
+}
+
 TEST(LayoutTest, RecursionThroughRepeatedIsFine) {
   testing::ProtoFiles files;
   const google::protobuf::Descriptor* d =

@@ -1,5 +1,6 @@
-// Writes valid flat buffers of the test schema into a directory, the seed
-// corpus of validate_fuzz (scripts/fuzz.sh runs it first).
+// Writes the seed corpus of a fuzz target into a directory (scripts/fuzz.sh
+// runs it first): valid flat buffers of the test schema for
+// idl_validate_fuzz, descriptor sets for idl_descriptor_fuzz.
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -9,9 +10,15 @@
 #include "tests/idl/idl_test_util.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s <corpus dir> <fuzz target>\n", argv[0]);
     return 2;
+  }
+  if (std::string(argv[2]) == "idl_descriptor_fuzz") {
+    const std::string_view set = ringcast_test::flat::AllTypes::DescriptorSet();
+    std::ofstream(std::string(argv[1]) + "/all_types.desc", std::ios::binary)
+        .write(set.data(), static_cast<std::streamsize>(set.size()));
+    return 0;
   }
   std::mt19937_64 rng(2024);
   for (int i = 0; i < 64; ++i) {
