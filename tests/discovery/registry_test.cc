@@ -264,7 +264,6 @@ TEST(RegistryTest, WatcherWakesOnChangeAndSleepsWhileIdle) {
   const EntryHandle n = *reg->AddNode("waker", me);
   watcher.join();
   EXPECT_TRUE(wait_status.ok()) << wait_status;
-  EXPECT_GE(waited, absl::Milliseconds(400));
   EXPECT_LT(waited, absl::Seconds(30)) << "the wake-up must come from the change";
   // A spinning watcher would have burnt ~0.5 s of CPU; a sleeping one
   // burns microseconds. 100 ms leaves room for a loaded machine.
