@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -142,6 +145,79 @@ TEST(NodeTest, SubscriberWaitsForItsFirstPublisherAcrossProcesses) {
   ASSERT_TRUE(sub->reader().Wait(absl::Seconds(30)).ok());
   ::close(go[1]);
   EXPECT_EQ(WaitChild(child), 0);
+}
+
+TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
+  // Like RegistryTest.EightProcesses..., but through Node: every endpoint
+  // also claims a ring or subscriber entry in one of 25 shared topics.
+  const transport::ShmOptions o = Options();
+  constexpr int kProcs = 8, kEach = 100, kTopics = 25;
+  EndpointOptions eo = Chatter();
+  eo.transient_local = false;
+  eo.topic.max_publishers = 64;
+  eo.topic.max_subscribers = 64;
+  int ready[2], release[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  std::vector<pid_t> children;
+  for (int k = 0; k < kProcs; ++k) {
+    children.push_back(StartChild([&, k] {
+      ::close(ready[0]);
+      ::close(release[1]);
+      absl::StatusOr<Node> node = Node::Create(o, absl::StrCat("proc", k));
+      if (!node.ok()) return 10;
+      std::vector<Publisher> pubs;
+      std::vector<Subscriber> subs;
+      for (int i = 0; i < kEach; ++i) {
+        const std::string topic = absl::StrCat("/multi/t", (k * kEach + i) % kTopics);
+        if (i % 2 == 0) {
+          absl::StatusOr<Publisher> p = node->CreatePublisher(topic, eo);
+          if (!p.ok()) return 11;
+          pubs.push_back(*std::move(p));
+        } else {
+          absl::StatusOr<Subscriber> sb = node->CreateSubscriber(topic, eo);
+          if (!sb.ok()) return 12;
+          subs.push_back(*std::move(sb));
+        }
+      }
+      char b = 'r';
+      if (::write(ready[1], &b, 1) != 1) return 13;
+      (void)::read(release[0], &b, 1);
+      return 0;  // handles close: every entry is removed cleanly
+    }, absl::Seconds(120)));
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  int registered = 0;
+  for (char b; registered < kProcs && ::read(ready[0], &b, 1) == 1;) ++registered;
+  ASSERT_EQ(registered, kProcs) << "a child failed to register";
+  absl::StatusOr<Registry> reg = Registry::Open(o);
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  const RegistrySnapshot snap = reg->Read();
+  EXPECT_EQ(snap.nodes.size(), static_cast<std::size_t>(kProcs));
+  ASSERT_EQ(snap.endpoints.size(), static_cast<std::size_t>(kProcs * kEach));
+  std::set<std::uint64_t> ids;
+  std::map<std::string, std::set<std::pair<int, std::uint32_t>>> slots;  // per topic
+  for (const EndpointRecord& e : snap.endpoints) {
+    ids.insert(e.id);
+    EXPECT_NE(e.transport_index, internal::kNoTransport) << e.topic;
+    // No two endpoints of a topic hold the same ring or subscriber entry.
+    EXPECT_TRUE(slots[e.topic]
+                    .insert({e.kind == EndpointKind::kPublisher ? 0 : 1, e.transport_index})
+                    .second)
+        << e.topic << " index " << e.transport_index;
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kProcs * kEach));
+  EXPECT_EQ(slots.size(), static_cast<std::size_t>(kTopics));
+  EXPECT_TRUE(reg->ReclaimDead().empty()) << "everyone is alive";
+  ::close(release[1]);
+  for (const pid_t pid : children) EXPECT_EQ(WaitChild(pid), 0);
+  ::close(ready[0]);
+  EXPECT_TRUE(reg->Read().endpoints.empty()) << "closed handles unregister";
+  EXPECT_TRUE(reg->Leave());
+  transport::ReleaseProcessTokens();
+  const std::vector<std::string> left = FilesWithPrefix(kShmDir, o.prefix + ".");
+  EXPECT_TRUE(left.empty()) << left.size() << " left, first " << left[0];
 }
 
 }  // namespace
