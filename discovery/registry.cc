@@ -272,26 +272,36 @@ absl::Status Registry::WaitForChange(std::uint32_t seen, absl::Duration timeout)
   }
 }
 
+template <typename EntryAt>
+absl::StatusOr<std::pair<std::uint32_t, std::uint64_t>> Registry::ClaimEntry(
+    std::uint32_t count, EntryAt entry_at, std::uint64_t token, absl::string_view table,
+    absl::string_view config_field) {
+  auto claim = Claim(count, entry_at, token);
+  if (!claim) {
+    ReclaimDead();  // a full table may hold the dead's entries
+    claim = Claim(count, entry_at, token);
+  }
+  if (!claim) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "registry ", segment_.path(), ": all ", count, " ", table,
+        " entries are in use by live processes; raise RegistryConfig::", config_field,
+        " (fixed when the first process of domain ", options_.domain,
+        " creates the registry: restart the domain's processes with the larger value, or "
+        "use another domain)"));
+  }
+  return *claim;
+}
+
 absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
                                               const ProcessIdentity& owner) {
   RINGCAST_RETURN_IF_ERROR(CheckWritable());
   RINGCAST_RETURN_IF_ERROR(ValidateNodeName(name));
-  auto at = [this](std::uint32_t i) -> internal::NodeEntry& { return node(i); };
-  auto claim = Claim(config_.max_nodes, at, owner.token);
-  if (!claim) {
-    ReclaimDead();
-    claim = Claim(config_.max_nodes, at, owner.token);
-  }
-  if (!claim) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "registry ", segment_.path(), ": all ", config_.max_nodes,
-        " node entries are in use by live processes; raise RegistryConfig::max_nodes "
-        "(fixed when the first process of domain ",
-        options_.domain, " creates the registry: restart the domain's processes with the "
-        "larger value, or use another domain)"));
-  }
-  internal::NodeEntry& e = node(claim->first);
-  EntryHandle handle{claim->first, claim->second,
+  RINGCAST_ASSIGN_OR_RETURN(
+      const auto claim,
+      ClaimEntry(config_.max_nodes, [this](std::uint32_t i) -> auto& { return node(i); },
+                 owner.token, "node", "max_nodes"));
+  internal::NodeEntry& e = node(claim.first);
+  EntryHandle handle{claim.first, claim.second,
                      header().next_id.fetch_add(1, std::memory_order_relaxed)};
   // Relaxed stores: published by Activate's release.
   e.id.store(handle.id, std::memory_order_relaxed);
@@ -324,22 +334,13 @@ absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle
                                                    internal::kTopicSize - 1, " are valid"));
   }
   RINGCAST_RETURN_IF_ERROR(ValidateTypeName(spec.type_name));
-  auto at = [this](std::uint32_t i) -> internal::EndpointEntry& { return endpoint(i); };
-  auto claim = Claim(config_.max_endpoints, at, owner.token);
-  if (!claim) {
-    ReclaimDead();
-    claim = Claim(config_.max_endpoints, at, owner.token);
-  }
-  if (!claim) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "registry ", segment_.path(), ": all ", config_.max_endpoints,
-        " endpoint entries are in use by live processes; raise "
-        "RegistryConfig::max_endpoints (fixed when the first process of domain ",
-        options_.domain, " creates the registry: restart the domain's processes with the "
-        "larger value, or use another domain)"));
-  }
-  internal::EndpointEntry& e = endpoint(claim->first);
-  EntryHandle handle{claim->first, claim->second,
+  RINGCAST_ASSIGN_OR_RETURN(
+      const auto claim,
+      ClaimEntry(config_.max_endpoints,
+                 [this](std::uint32_t i) -> auto& { return endpoint(i); }, owner.token,
+                 "endpoint", "max_endpoints"));
+  internal::EndpointEntry& e = endpoint(claim.first);
+  EntryHandle handle{claim.first, claim.second,
                      header().next_id.fetch_add(1, std::memory_order_relaxed)};
   // Relaxed stores: published by Activate's release.
   e.id.store(handle.id, std::memory_order_relaxed);
@@ -405,19 +406,11 @@ absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
   for (std::uint32_t i = 0; i < config_.max_types; ++i) {
     if (same(i)) return absl::OkStatus();
   }
-  auto at = [this](std::uint32_t i) -> internal::TypeEntry& { return type(i); };
-  auto claim = Claim(config_.max_types, at, owner.token);
-  if (!claim) {
-    ReclaimDead();
-    claim = Claim(config_.max_types, at, owner.token);
-  }
-  if (!claim) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "registry ", segment_.path(), ": all ", config_.max_types,
-        " type entries are in use; raise RegistryConfig::max_types (fixed when the first "
-        "process of domain ", options_.domain, " creates the registry)"));
-  }
-  const auto [index, epoch] = *claim;
+  RINGCAST_ASSIGN_OR_RETURN(
+      const auto claim,
+      ClaimEntry(config_.max_types, [this](std::uint32_t i) -> auto& { return type(i); },
+                 owner.token, "type", "max_types"));
+  const auto [index, epoch] = claim;
   internal::TypeEntry& t = type(index);
   t.hash.store(hash, std::memory_order_relaxed);
   t.descriptor_size.store(static_cast<std::uint32_t>(descriptor_bytes.size()),

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -206,6 +207,13 @@ class Registry {
   static absl::StatusOr<Registry> Attach(transport::ShmOptions options,
                                          transport::Segment segment);
   absl::Status CheckWritable() const;
+  // Claims a free entry of a table of `count` (reclaiming the dead's first
+  // if it is full): {index, epoch}, or ResourceExhausted naming the table
+  // and the RegistryConfig field that sizes it.
+  template <typename EntryAt>
+  absl::StatusOr<std::pair<std::uint32_t, std::uint64_t>> ClaimEntry(
+      std::uint32_t count, EntryAt entry_at, std::uint64_t token, absl::string_view table,
+      absl::string_view config_field);
   internal::RegistryHeader& header() const;
   internal::NodeEntry& node(std::uint32_t i) const;
   internal::EndpointEntry& endpoint(std::uint32_t i) const;
