@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "idl/plugin/generator.h"
 
 namespace ringcast::idl::plugin::internal {
@@ -72,6 +73,21 @@ const char* KindName(Kind k) {
     case Kind::kMessage: return "kMessage";
   }
   return "";
+}
+
+// The field's leading comment in the .proto, as C++ comment lines.
+std::string Comment(const FieldDescriptor* f) {
+  google::protobuf::SourceLocation loc;
+  if (!f->GetSourceLocation(&loc)) return "";
+  std::string text = loc.leading_comments.empty() ? loc.trailing_comments : loc.leading_comments;
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(absl::StripTrailingAsciiWhitespace(text), '\n')) {
+    line = absl::StripTrailingAsciiWhitespace(line);
+    // A trailing backslash would splice the next line into the comment.
+    const char* guard = !line.empty() && line.back() == '\\' ? "." : "";
+    absl::StrAppend(&out, "  //", line.empty() || line[0] == ' ' ? "" : " ", line, guard, "\n");
+  }
+  return text.empty() ? "" : out;
 }
 
 }  // namespace
@@ -161,6 +177,7 @@ $CASES  };
                                                     ? absl::StrCat("&", TableName(fd->message_type()))
                                                     : "nullptr"}}));
 
+    absl::StrAppend(&view_decl, Comment(fd));
     if (!f.repeated) {
       const std::string active = in_oneof ? Fill("r_.Get<std::uint32_t>($CASEOFF) == $NUM", v) : "";
       v.push_back({"$ACTIVE", active});
@@ -471,14 +488,11 @@ void $MView::ToProto($P* out) const {
 )", base), to_proto, Fill(R"(}
 
 absl::Status $MBuilder::FromProto(const $P& in) {
-  (void)in;
-)", base), from_proto, Fill(R"(  return absl::OkStatus();
+)", base), from_proto.empty() ? "  (void)in;\n" : from_proto, Fill(R"(  return absl::OkStatus();
 }
 
 void $MBuilder::AddFlatSize(const $P& in, std::uint64_t* c) {
-)", base), flat_size, Fill(R"(  (void)in;
-  (void)c;
-}
+)", base), flat_size.empty() ? "  (void)in;\n  (void)c;\n" : flat_size, Fill(R"(}
 
 absl::StatusOr<std::vector<std::byte>> $M::FromProto(const Proto& in) {
   std::vector<std::byte> out(Builder::FlatSize(in));
