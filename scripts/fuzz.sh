@@ -13,6 +13,7 @@ jobs=$(nproc)
 targets=(
   "idl_validate_fuzz idl_fuzz_seeds"
   "idl_descriptor_fuzz idl_fuzz_seeds"
+  "discovery_registry_fuzz"
 )
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
