@@ -26,7 +26,11 @@ using internal::Writer;
 
 std::uint64_t AlignUp(std::uint64_t v, std::uint32_t a) { return (v + a - 1) / a * a; }
 
-void ReadMessage(const MessageLayout& m, const Reader& r, Message* out) {
+// `depth` bounds the recursion even if the buffer is rewritten after
+// Validate (a pooled sample is readable, and writable, by its publisher):
+// deeper than kMaxDepth stops copying instead of exhausting the stack.
+void ReadMessage(const MessageLayout& m, const Reader& r, Message* out, int depth = 0) {
+  if (depth > kMaxDepth) return;
   const Reflection* refl = out->GetReflection();
   for (const FieldLayout& f : m.fields()) {
     const FieldDescriptor* fd = f.descriptor;
@@ -53,7 +57,7 @@ void ReadMessage(const MessageLayout& m, const Reader& r, Message* out) {
         }
         case Kind::kMessage:
           if (in_oneof || r.GetBool(f.presence)) {
-            ReadMessage(*f.message, r.Inline(f.offset), refl->MutableMessage(out, fd));
+            ReadMessage(*f.message, r.Inline(f.offset), refl->MutableMessage(out, fd), depth + 1);
           }
           break;
       }
@@ -100,7 +104,7 @@ void ReadMessage(const MessageLayout& m, const Reader& r, Message* out) {
         case Kind::kMessage:
           ReadMessage(*f.message,
                       Reader(r.data(), r.size(), static_cast<std::uint32_t>(at(i) - r.data())),
-                      refl->AddMessage(out, fd));
+                      refl->AddMessage(out, fd), depth + 1);
           break;
       }
     }

@@ -238,7 +238,7 @@ $SETCASE  w_.Set<std::uint8_t>($PRES, 1);
           const std::string g = in_oneof ? guard_open : Fill("  if (in.has_$n()) {\n", v);
           absl::StrAppend(&from_proto, g, Fill("    if (absl::Status s = mutable_$n().FromProto(in.$n()); !s.ok()) return s;\n  }\n", v));
           absl::StrAppend(&flat_size, g, Fill("    $XB::AddFlatSize(in.$n(), c);\n  }\n", v));
-          absl::StrAppend(&to_proto, Fill("  if (has_$n()) $n().ToProto(out->mutable_$n());\n", v));
+          absl::StrAppend(&to_proto, Fill("  if (has_$n()) $n().ToProto(out->mutable_$n(), depth + 1);\n", v));
           break;
         }
         default: {
@@ -340,7 +340,7 @@ inline absl::StatusOr<$XB> $MBuilder::add_$n() {
         absl::StrAppend(&flat_size, Fill(R"(  ::ringcast::idl::internal::Take(c, std::uint64_t(in.$n_size()) * $XSIZE, ::ringcast::idl::kMessageAlign);
   for (const auto& e : in.$n()) $XB::AddFlatSize(e, c);
 )", v));
-        absl::StrAppend(&to_proto, Fill("  for (const $XV e : $n()) e.ToProto(out->add_$n());\n", v));
+        absl::StrAppend(&to_proto, Fill("  for (const $XV e : $n()) e.ToProto(out->add_$n(), depth + 1);\n", v));
         break;
       }
       default: {
@@ -393,8 +393,10 @@ class $MView {
   static absl::StatusOr<$MView> Create(absl::Span<const std::byte> buffer);
   explicit $MView(::ringcast::idl::internal::Reader r) : r_(r) {}
 )", base), view_decl, Fill(R"(
-  // Copies every field into the protobuf class (cleared first).
-  void ToProto($P* out) const;
+  // Copies every field into the protobuf class (cleared first). `depth` is
+  // the nesting level so far: past ::ringcast::idl::kMaxDepth copying stops,
+  // so a buffer rewritten after Create cannot recurse without bound.
+  void ToProto($P* out, int depth = 0) const;
 
  private:
   ::ringcast::idl::internal::Reader r_;
@@ -483,8 +485,9 @@ inline const ::ringcast::idl::MessageTable& $M::Table() { return $T; }
       m.fields().size(), ", ", m.fields().empty() ? "nullptr" : "internal::k$MFields", ", ",
       m.oneofs().size(), ", ", m.oneofs().empty() ? "nullptr" : "internal::k$MOneofs", "};\n"), base));
   absl::StrAppend(source, Fill(R"(
-void $MView::ToProto($P* out) const {
+void $MView::ToProto($P* out, int depth) const {
   out->Clear();
+  if (depth > ::ringcast::idl::kMaxDepth) return;
 )", base), to_proto, Fill(R"(}
 
 absl::Status $MBuilder::FromProto(const $P& in) {

@@ -99,6 +99,33 @@ TEST(GeneratedTest, TreeRoundTrip) {
   }
 }
 
+// A pooled sample stays writable by its publisher: a buffer rewritten into
+// a reference cycle after Create must not recurse without bound.
+TEST(GeneratedTest, ToProtoOfABufferRewrittenIntoACycleStops) {
+  ringcast_test::Tree in;
+  in.set_name("root");
+  in.add_children()->set_name("a");
+  absl::StatusOr<std::vector<std::byte>> b = flat::Tree::FromProto(in);
+  ASSERT_TRUE(b.ok()) << b.status();
+  absl::StatusOr<flat::TreeView> v = flat::TreeView::Create(*b);
+  ASSERT_TRUE(v.ok()) << v.status();
+  // The child's children now point back at the array holding the child.
+  const MessageLayout& m = LayoutOf(ringcast_test::Tree::descriptor());
+  const std::uint32_t at =
+      m.FindFieldByNumber(ringcast_test::Tree::kChildrenFieldNumber)->offset;
+  Ref children;
+  std::memcpy(&children, b->data() + at, sizeof children);
+  std::memcpy(b->data() + children.offset + at, &children, sizeof children);
+  ringcast_test::Tree out;
+  v->ToProto(&out);  // returns: the depth bound stops the copy
+  int depth = 0;
+  for (const ringcast_test::Tree* t = &out; t->children_size() > 0; t = &t->children(0)) {
+    ++depth;
+  }
+  EXPECT_LE(depth, kMaxDepth + 1);
+  EXPECT_FALSE(flat::TreeView::Create(*b).ok()) << "Create itself refuses the cycle";
+}
+
 TEST(GeneratedTest, BuildInPlaceAndReadBack) {
   alignas(8) std::byte buffer[1024];
   absl::StatusOr<flat::AllTypesBuilder> b = flat::AllTypesBuilder::Create(buffer);
