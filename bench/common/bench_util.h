@@ -43,6 +43,24 @@ inline Stats Percentiles(std::vector<double> v) {
   return {at(0.5), at(0.9), at(0.99), at(0.999), v.back()};
 }
 
+// Several runs of one case, each over fresh shared memory (so over other
+// physical pages, whose cache placement moves cross-core latency by tens of
+// nanoseconds on some hosts): each percentile is the median of the runs',
+// the max is the largest.
+inline Stats MedianOfRuns(const std::vector<Stats>& runs) {
+  if (runs.empty()) return {};
+  auto median = [&](double Stats::*field) {
+    std::vector<double> v;
+    for (const Stats& r : runs) v.push_back(r.*field);
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  Stats out{median(&Stats::p50), median(&Stats::p90), median(&Stats::p99),
+            median(&Stats::p999), 0};
+  for (const Stats& r : runs) out.max = std::max(out.max, r.max);
+  return out;
+}
+
 inline void PrintLatencyHeader(const char* title) {
   if (g_json) return;
   std::printf("%s\n%-36s %9s %9s %9s %9s %10s\n", title, "case", "p50", "p90", "p99", "p99.9",

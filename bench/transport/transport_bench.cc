@@ -317,22 +317,34 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
-  const int busy_rounds = g_quick ? 2000 : 100000;
-  const int sleep_rounds = g_quick ? 500 : 20000;
-  PrintLatencyHeader("one-way latency, ns (half a ping-pong round trip; cores 0 and 1)");
+  // Each case runs kRuns times, interleaved with its baselines, each time
+  // over fresh segments; MedianOfRuns combines them.
+  constexpr int kRuns = 5;
+  const int busy_rounds = (g_quick ? 2000 : 100000) / kRuns;
+  const int sleep_rounds = (g_quick ? 500 : 20000) / kRuns;
+  PrintLatencyHeader(
+      "one-way latency, ns (half a ping-pong round trip; cores 0 and 1; median of 5 runs)");
   Stats busy[2], raw[2], sleeping[2], futex[2], sock[2];
   const std::size_t sizes[2] = {8, 48};
   for (int k = 0; k < 2; ++k) {
+    std::vector<Stats> runs[5];
+    for (int rep = 0; rep < kRuns; ++rep) {
+      runs[0].push_back(RingcastPingPong(sizes[k], false, busy_rounds));
+      runs[1].push_back(RawPingPong(sizes[k], false, busy_rounds));
+      runs[2].push_back(RingcastPingPong(sizes[k], true, sleep_rounds));
+      runs[3].push_back(RawPingPong(sizes[k], true, sleep_rounds));
+      runs[4].push_back(SocketPingPong(sizes[k], sleep_rounds));
+    }
+    busy[k] = MedianOfRuns(runs[0]);
+    raw[k] = MedianOfRuns(runs[1]);
+    sleeping[k] = MedianOfRuns(runs[2]);
+    futex[k] = MedianOfRuns(runs[3]);
+    sock[k] = MedianOfRuns(runs[4]);
     const std::string s = absl::StrCat(sizes[k], " B");
-    busy[k] = RingcastPingPong(sizes[k], false, busy_rounds);
     ReportLatency(absl::StrCat("ringcast busy-poll ", s), busy[k]);
-    raw[k] = RawPingPong(sizes[k], false, busy_rounds);
     ReportLatency(absl::StrCat("raw SPSC busy-poll ", s), raw[k]);
-    sleeping[k] = RingcastPingPong(sizes[k], true, sleep_rounds);
     ReportLatency(absl::StrCat("ringcast sleeping ", s), sleeping[k]);
-    futex[k] = RawPingPong(sizes[k], true, sleep_rounds);
     ReportLatency(absl::StrCat("raw SPSC + futex wake ", s), futex[k]);
-    sock[k] = SocketPingPong(sizes[k], sleep_rounds);
     ReportLatency(absl::StrCat("Unix socket ", s), sock[k]);
   }
 
