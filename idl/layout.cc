@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "transport/names.h"
 
 namespace ringcast::idl {
 namespace {
@@ -91,14 +92,6 @@ void Describe(const MessageLayout& m, absl::flat_hash_set<const MessageLayout*>*
 
 }  // namespace
 
-std::uint64_t Fnv1a64(absl::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
 
 std::string Where(const FieldDescriptor* field) {
   google::protobuf::SourceLocation loc;
@@ -273,7 +266,7 @@ absl::StatusOr<const MessageLayout*> LayoutPool::Get(const Descriptor* type) {
     absl::flat_hash_set<const MessageLayout*> seen;
     m->description_ = absl::StrCat("ringcast layout ", kLayoutVersion, "\n");
     Describe(*m, &seen, &m->description_);
-    m->type_hash_ = Fnv1a64(m->description_);
+    m->type_hash_ = transport::Fnv1a64(m->description_);
   }
   return *root;
 }

@@ -106,9 +106,6 @@ class LayoutPool {
       layouts_;
 };
 
-// FNV-1a 64 of `bytes`.
-std::uint64_t Fnv1a64(absl::string_view bytes);
-
 // "<file>:<line>:<column>" of a descriptor with source info, else "<file>".
 std::string Where(const google::protobuf::FieldDescriptor* field);
 std::string Where(const google::protobuf::Descriptor* message);

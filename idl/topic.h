@@ -6,8 +6,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include "absl/status/status.h"
-#include "absl/strings/string_view.h"
 
 namespace ringcast::idl {
 
@@ -16,6 +14,8 @@ enum class Durability : std::uint8_t { kVolatile = 0, kTransientLocal = 1 };
 
 // A topic bound to message type `T` (a generated pkg::flat::M); zeros mean
 // "the QoS default" (design.md: declaration, then configuration, then code).
+// protoc-gen-ringcast checks the name with transport::ValidateTopicName, the
+// one rule every layer applies.
 template <typename T>
 struct Topic {
   using Type = T;
@@ -25,12 +25,6 @@ struct Topic {
   Durability durability = Durability::kVolatile;
   std::uint64_t max_message_size = 0;
 };
-
-// OK if `topic` follows the ROS naming rules: '/'-separated tokens of
-// [A-Za-z0-9_], not starting with a digit, no empty token, no trailing '/',
-// no "__" (the same rules as transport's). Otherwise InvalidArgument
-// naming the topic, the first rule it breaks and what is valid.
-absl::Status ValidateTopicName(absl::string_view topic);
 
 }  // namespace ringcast::idl
 

@@ -17,6 +17,7 @@
 #include "google/protobuf/io/zero_copy_stream.h"
 #include "idl/topic.h"
 #include "ringcast/options.pb.h"
+#include "transport/names.h"
 
 namespace ringcast::idl::plugin {
 namespace internal {
@@ -152,7 +153,7 @@ absl::Status CheckTopics(const FileDescriptor* file, std::vector<TopicConstant>*
   for (int i = 0; i < topics.size(); ++i) {
     const ringcast::Topic& t = topics.Get(i);
     const std::string where = WhereTopic(file, i);
-    if (absl::Status s = ValidateTopicName(t.name()); !s.ok()) {
+    if (absl::Status s = transport::ValidateTopicName(t.name()); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
     }
     if (auto [it, fresh] = seen_names.emplace(t.name(), i); !fresh) {

@@ -43,12 +43,6 @@ TEST(LayoutTest, LayoutVersionIsPinned) {
   EXPECT_EQ(kLayoutVersion, 1u);
 }
 
-TEST(LayoutTest, Fnv1a64KnownValues) {
-  EXPECT_EQ(Fnv1a64(""), 0xcbf29ce484222325ull);
-  EXPECT_EQ(Fnv1a64("a"), 0xaf63dc4c8601ec8cull);
-  EXPECT_EQ(Fnv1a64("foobar"), 0x85944171f73967e8ull);
-}
-
 constexpr char kAllTypesGolden[] = R"(ringcast layout 1
 message ringcast_test.AllTypes size 312
  field 1 b bool offset 308
