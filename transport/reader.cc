@@ -135,13 +135,9 @@ Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClai
     r.hot = &topic_->ring_hot(i);
     // Acquire: pairs with the claimer's release of kActive.
     UpdateRing(r, rc.state.load(std::memory_order_acquire));
-    // Acquire: samples below head are complete.
-    const std::uint64_t head = r.hot->head.load(std::memory_order_acquire);
-    r.cursor = options_.transient_local && head > depth_ ? head - depth_
-               : options_.transient_local                ? 0
-                                                         : head;
-    // Relaxed: our own entry; observers tolerate a stale cursor.
-    cursors_[i].store(r.cursor, std::memory_order_relaxed);
+    // Relaxed: our own entry, whose start ClaimSubscriber wrote (before
+    // the entry turned active, so that no publisher skips us).
+    r.cursor = cursors_[i].load(std::memory_order_relaxed);
   }
   RebuildPolled();
 }

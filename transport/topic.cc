@@ -291,6 +291,19 @@ absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
     sc.flags.store(flags, std::memory_order_relaxed);
     subscriber_counters(i).received.store(0, std::memory_order_relaxed);
     subscriber_counters(i).lost.store(0, std::memory_order_relaxed);
+    // Where the subscriber starts on each ring is fixed before the entry
+    // turns active: a publisher that sees this subscriber publishes at or
+    // past these cursors, so it never publishes a sample the subscriber
+    // will skip (Reader reads them back instead of recomputing them).
+    std::atomic<std::uint64_t>* start = cursors(i);
+    const bool transient = (flags & internal::kSubscriberTransientLocal) != 0;
+    for (std::uint32_t r = 0; r < geometry_.max_publishers; ++r) {
+      // Acquire: samples below head are complete.
+      const std::uint64_t head = ring_hot(r).head.load(std::memory_order_acquire);
+      const std::uint64_t back = head > geometry_.depth ? head - geometry_.depth : 0;
+      // Relaxed: published by the release store of kActive below.
+      start[r].store(transient ? back : head, std::memory_order_relaxed);
+    }
     // Release: observers that acquire kActive see the fields above.
     sc.state.store(MakeState(epoch, EntryState::kActive), std::memory_order_release);
     h.subscriber_generation.fetch_add(1, std::memory_order_release);

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
+#include "transport/liveness.h"
 #include "transport/reader.h"
 #include "transport/topic_layout.h"
 #include "transport/writer.h"
@@ -151,6 +152,30 @@ TEST(RingTest, LateVolatileReaderStartsAtTheHead) {
   ASSERT_TRUE(*r->Take(&got, &info));
   EXPECT_EQ(info.sequence, 5u);
   EXPECT_EQ(info.lost_before, 0u);
+}
+
+// A publisher treats a subscriber entry as present once it is active, so
+// where the subscriber starts on each ring must be fixed by then: else a
+// publisher that waited for it could publish samples it then skips.
+TEST(RingTest, SubscriberStartIsFixedBeforeItsEntryTurnsActive) {
+  const ShmOptions o = Options();
+  absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config(64));
+  ASSERT_TRUE(w.ok());
+  for (std::uint64_t i = 0; i < 100; ++i) ASSERT_TRUE(w->Publish(Payload(i)).ok());
+  absl::StatusOr<TopicSegment> t = TopicSegment::Join(o, "/ring", Config(64));
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::StatusOr<std::uint64_t> token = ProcessToken(o);
+  ASSERT_TRUE(token.ok());
+  absl::StatusOr<TopicSegment::SubscriberClaim> fresh = t->ClaimSubscriber(*token, 0);
+  absl::StatusOr<TopicSegment::SubscriberClaim> late =
+      t->ClaimSubscriber(*token, internal::kSubscriberTransientLocal);
+  ASSERT_TRUE(fresh.ok() && late.ok());
+  // Relaxed: written before the entry's release of kActive, in this thread.
+  EXPECT_EQ(t->cursors(fresh->index)[w->ring_index()].load(std::memory_order_relaxed), 100u);
+  EXPECT_EQ(t->cursors(late->index)[w->ring_index()].load(std::memory_order_relaxed), 36u);
+  t->ReleaseSubscriber(fresh->index);
+  t->ReleaseSubscriber(late->index);
+  t->Leave();
 }
 
 TEST(RingTest, TransientLocalReaderGetsTheLastDepthSamples) {
