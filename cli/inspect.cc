@@ -91,6 +91,7 @@ void ReadSegment(const ShmOptions& options, const transport::TopicSegment& t,
       // Indices come from shared memory: bound them before use.
       if (i >= g.max_publishers || !active[i]) continue;
       const transport::internal::RingControl& rc = t.ring_control(i);
+      // Relaxed: ordered by the acquire of the ring's state above.
       if (rc.publisher_id.load(std::memory_order_relaxed) != transport_ids[k]) continue;
       row.in_segment = true;
       const std::uint64_t start = rc.start_seq.load(std::memory_order_relaxed);
@@ -100,6 +101,8 @@ void ReadSegment(const ShmOptions& options, const transport::TopicSegment& t,
     } else {
       if (i >= g.max_subscribers) continue;
       const transport::internal::SubscriberControl& sc = t.subscriber_control(i);
+      // Acquire: pairs with the claimer's release of kActive; the id and
+      // counters after it are statistics, read relaxed (stale is fine).
       if (StateOf(sc.state.load(std::memory_order_acquire)) != EntryState::kActive ||
           sc.subscriber_id.load(std::memory_order_relaxed) != transport_ids[k]) {
         continue;

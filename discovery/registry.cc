@@ -301,6 +301,7 @@ absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
       ClaimEntry(config_.max_nodes, [this](std::uint32_t i) -> auto& { return node(i); },
                  owner.token, "node", "max_nodes"));
   internal::NodeEntry& e = node(claim.first);
+  // Relaxed: the RMW alone makes ids unique; nothing is published by it.
   EntryHandle handle{claim.first, claim.second,
                      header().next_id.fetch_add(1, std::memory_order_relaxed)};
   // Relaxed stores: published by Activate's release.
@@ -340,6 +341,7 @@ absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle
                  [this](std::uint32_t i) -> auto& { return endpoint(i); }, owner.token,
                  "endpoint", "max_endpoints"));
   internal::EndpointEntry& e = endpoint(claim.first);
+  // Relaxed: the RMW alone makes ids unique; nothing is published by it.
   EntryHandle handle{claim.first, claim.second,
                      header().next_id.fetch_add(1, std::memory_order_relaxed)};
   // Relaxed stores: published by Activate's release.

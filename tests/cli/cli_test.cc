@@ -33,6 +33,8 @@
 namespace ringcast::cli {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::Json;
 using ::ringcast::testing::JsonParser;
@@ -42,12 +44,6 @@ using ::ringcast::testing::StartChild;
 using ::ringcast::testing::WaitChild;
 
 constexpr absl::Duration kCliTimeout = absl::Seconds(60);
-
-transport::ShmOptions Options() {
-  transport::ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 struct Spawned {
   pid_t pid = -1;
@@ -215,7 +211,7 @@ std::vector<std::string> Leftovers(const transport::ShmOptions& o) {
 }
 
 TEST(CliTest, NodeAndTopicListsAgainstLiveProcesses) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   Talker talker;
   ASSERT_TRUE(talker.Start(o, 3));
   {
@@ -264,7 +260,7 @@ TEST(CliTest, NodeAndTopicListsAgainstLiveProcesses) {
 }
 
 TEST(CliTest, TopicInfoShowsEndpointsQosRingMemoryLagAndLosses) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "listener");
   ASSERT_TRUE(me.ok()) << me.status();
   absl::StatusOr<discovery::Subscriber> sub = me->CreateSubscriber("/chat", Chatter(8));
@@ -314,7 +310,7 @@ TEST(CliTest, TopicInfoShowsEndpointsQosRingMemoryLagAndLosses) {
 }
 
 TEST(CliTest, DomainComesFromTheFlagOrTheEnvironment) {
-  transport::ShmOptions o = Options();
+  transport::ShmOptions o = UniqueOptions();
   o.domain = 7;
   absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "seven");
   ASSERT_TRUE(me.ok()) << me.status();
@@ -341,7 +337,7 @@ void ExpectOneLineError(const Result& r, int code, const std::string& mentions) 
 }
 
 TEST(CliTest, ErrorsAreOneClearLineAndANonZeroExit) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   ExpectOneLineError(RunCli(With(Base(o), {"topic", "list"}), "banana"), 2, "RINGCAST_DOMAIN='banana'");
   ExpectOneLineError(RunCli(With(Base(o), {"--domain=70000", "topic", "list"})), 2, "0..65535");
   ExpectOneLineError(RunCli(With(Base(o), {"topic", "frobnicate"})), 2, "unknown verb");
@@ -368,7 +364,7 @@ TEST(CliTest, ErrorsAreOneClearLineAndANonZeroExit) {
 }
 
 TEST(CliTest, KillNineThenOneListingShowsThemGoneAndLeavesNothing) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   Talker talker;
   ASSERT_TRUE(talker.Start(o, 5));
   talker.Kill();
@@ -381,7 +377,7 @@ TEST(CliTest, KillNineThenOneListingShowsThemGoneAndLeavesNothing) {
 }
 
 TEST(CliTest, DoctorReportsThenCleansWhatTheDeadLeft) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   Talker talker;
   ASSERT_TRUE(talker.Start(o, 5));
   talker.Kill();
@@ -446,7 +442,7 @@ double CpuSeconds(pid_t pid) {
 }
 
 TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "watched");
   ASSERT_TRUE(me.ok()) << me.status();
   for (const int sig : {SIGINT, SIGTERM}) {
@@ -489,7 +485,7 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
 TEST(CliTest, CorruptEntriesAreBoundedNotTrusted) {
   // A buggy or hostile process scribbles over live entries: listings stay
   // bounded (no read past an entry or a table) and never crash.
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "victim");
   ASSERT_TRUE(me.ok()) << me.status();
   absl::StatusOr<discovery::Publisher> pub = me->CreatePublisher("/scribbled", Chatter());

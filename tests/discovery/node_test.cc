@@ -19,16 +19,12 @@
 namespace ringcast::discovery {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::WaitChild;
-
-transport::ShmOptions Options() {
-  transport::ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 EndpointOptions Chatter() {
   EndpointOptions eo;
@@ -40,7 +36,7 @@ EndpointOptions Chatter() {
 }
 
 TEST(NodeTest, EndpointsRegisterAndUnregister) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   {
     absl::StatusOr<Node> node = Node::Create(o, "talker");
     ASSERT_TRUE(node.ok()) << node.status();
@@ -95,7 +91,7 @@ TEST(NodeTest, EndpointsRegisterAndUnregister) {
 }
 
 TEST(NodeTest, TypeMismatchIsAClearErrorAndLeavesNoEntry) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Node> node = Node::Create(o, "n");
   ASSERT_TRUE(node.ok()) << node.status();
   absl::StatusOr<Publisher> pub = node->CreatePublisher("/typed", Chatter());
@@ -108,7 +104,7 @@ TEST(NodeTest, TypeMismatchIsAClearErrorAndLeavesNoEntry) {
 }
 
 TEST(NodeTest, SubscriberWaitsForItsFirstPublisherAcrossProcesses) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Node> node = Node::Create(o, "listener");
   ASSERT_TRUE(node.ok()) << node.status();
   absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/late", Chatter());
@@ -150,7 +146,7 @@ TEST(NodeTest, SubscriberWaitsForItsFirstPublisherAcrossProcesses) {
 TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
   // Like RegistryTest.EightProcesses..., but through Node: every endpoint
   // also claims a ring or subscriber entry in one of 25 shared topics.
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   constexpr int kProcs = 8, kEach = 100, kTopics = 25;
   EndpointOptions eo = Chatter();
   eo.transient_local = false;

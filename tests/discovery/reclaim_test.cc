@@ -21,16 +21,12 @@
 namespace ringcast::discovery {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::StartChild;
-
-transport::ShmOptions Options() {
-  transport::ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 EndpointOptions Pooled() {
   EndpointOptions eo;
@@ -94,7 +90,7 @@ pid_t StartVictim(const transport::ShmOptions& o, int ready_fd) {
 }
 
 TEST(ReclaimTest, KillNineThenOneListingLeavesNothingBehind) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   const pid_t victim = StartVictim(o, ready[1]);
@@ -125,7 +121,7 @@ TEST(ReclaimTest, KillNineThenOneListingLeavesNothingBehind) {
 }
 
 TEST(ReclaimTest, KillNineWithALivePeerReclaimsOnlyTheDeadEntries) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Node> peer = Node::Create(o, "peer");
   ASSERT_TRUE(peer.ok()) << peer.status();
   absl::StatusOr<Subscriber> mine = peer->CreateSubscriber("/shared", Pooled());
@@ -170,7 +166,7 @@ TEST(ReclaimTest, KillNineWithALivePeerReclaimsOnlyTheDeadEntries) {
 }
 
 TEST(ReclaimTest, ChunksHeldByAKilledSubscriberGoBackToThePool) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Node> me = Node::Create(o, "publisher");
   ASSERT_TRUE(me.ok()) << me.status();
   absl::StatusOr<Publisher> pub = me->CreatePublisher("/held", Pooled());
@@ -229,7 +225,7 @@ TEST(ReclaimTest, ChunksHeldByAKilledSubscriberGoBackToThePool) {
 }
 
 TEST(ReclaimTest, LivePidWithAnotherStartTimeIsDead) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o);
   ASSERT_TRUE(reg.ok()) << reg.status();
   const ProcessIdentity me = *ProcessIdentity::Self(o);
@@ -263,7 +259,7 @@ TEST(ReclaimTest, LivePidWithAnotherStartTimeIsDead) {
 }
 
 TEST(ReclaimTest, DoctorFindsAndCleansTopicsOutsideTheRegistry) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   // A process that made a transport endpoint without registering it, and
   // died: only the doctor's directory scan can find its traces.
   int ready[2];

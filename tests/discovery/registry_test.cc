@@ -23,17 +23,13 @@
 namespace ringcast::discovery {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::WaitChild;
 using ::testing::HasSubstr;
-
-transport::ShmOptions Options() {
-  transport::ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 RegistryConfig Small() {
   RegistryConfig c;
@@ -65,7 +61,7 @@ TEST(RegistryLayoutTest, VersionAndSizesArePinned) {
   EXPECT_EQ(sizeof(internal::EndpointEntry), 512u);
   EXPECT_EQ(sizeof(internal::TypeEntry), 256u);
   EXPECT_EQ(internal::TypeStride(1000), 256u + 1024u);
-  EXPECT_EQ(RegistrySegmentName(Options()).find("/ringcast-t"), 0u);
+  EXPECT_EQ(RegistrySegmentName(UniqueOptions()).find("/ringcast-t"), 0u);
 }
 
 TEST(RegistryTest, ConfigOutOfRangeNamesTheField) {
@@ -77,7 +73,7 @@ TEST(RegistryTest, ConfigOutOfRangeNamesTheField) {
 }
 
 TEST(RegistryTest, NodesEndpointsAndTypesRoundTrip) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, Small());
   ASSERT_TRUE(reg.ok()) << reg.status();
   absl::StatusOr<ProcessIdentity> me = ProcessIdentity::Self(o);
@@ -136,7 +132,7 @@ TEST(RegistryTest, NodesEndpointsAndTypesRoundTrip) {
 }
 
 TEST(RegistryTest, BadNamesAreRejectedWithTheRule) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, Small());
   ASSERT_TRUE(reg.ok()) << reg.status();
   const ProcessIdentity me = *ProcessIdentity::Self(o);
@@ -153,7 +149,7 @@ TEST(RegistryTest, BadNamesAreRejectedWithTheRule) {
 }
 
 TEST(RegistryTest, FullTablesNameTheCapacityAndHowToRaiseIt) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   RegistryConfig c = Small();
   c.max_nodes = 2;
   c.max_endpoints = 3;
@@ -193,7 +189,7 @@ void Scribble(const transport::ShmOptions& o, std::size_t offset, const void* by
 }
 
 TEST(RegistryTest, CorruptHeaderIsAnErrorNotACrash) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   {
     absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, Small());
     ASSERT_TRUE(reg.ok()) << reg.status();
@@ -229,7 +225,7 @@ TEST(RegistryTest, CorruptHeaderIsAnErrorNotACrash) {
 }
 
 TEST(RegistryTest, OpenWithoutRegistryIsNotFound) {
-  const absl::StatusOr<Registry> r = Registry::Open(Options());
+  const absl::StatusOr<Registry> r = Registry::Open(UniqueOptions());
   EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("no registry in domain 0"));
 }
@@ -241,7 +237,7 @@ double ThreadCpuSeconds() {
 }
 
 TEST(RegistryTest, WatcherWakesOnChangeAndSleepsWhileIdle) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, Small());
   ASSERT_TRUE(reg.ok()) << reg.status();
   const ProcessIdentity me = *ProcessIdentity::Self(o);
@@ -276,7 +272,7 @@ TEST(RegistryTest, WatcherWakesOnChangeAndSleepsWhileIdle) {
 }
 
 TEST(RegistryTest, EightProcessesRegisterEightHundredEndpointsConcurrently) {
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   RegistryConfig c;  // the defaults: 256 nodes, 4096 endpoints
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, c);
   ASSERT_TRUE(reg.ok()) << reg.status();
@@ -350,7 +346,7 @@ TEST(RegistryTest, EightProcessesRegisterEightHundredEndpointsConcurrently) {
 TEST(RegistryTest, ThreadsRegisterWhileOthersReadAndReclaim) {
   // One process, many threads: what TSan checks (the entry protocol is the
   // same across processes).
-  const transport::ShmOptions o = Options();
+  const transport::ShmOptions o = UniqueOptions();
   RegistryConfig c = Small();
   c.max_endpoints = 512;
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, c);

@@ -22,6 +22,12 @@ std::string UniquePrefix() {
                       counter.fetch_add(1, std::memory_order_relaxed));
 }
 
+transport::ShmOptions UniqueOptions() {
+  transport::ShmOptions o;
+  o.prefix = UniquePrefix();
+  return o;
+}
+
 std::vector<std::string> FilesWithPrefix(const std::string& dir,
                                          const std::string& prefix) {
   std::vector<std::string> out;

@@ -10,6 +10,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "transport/shm_options.h"
 
 namespace ringcast::testing {
 
@@ -20,6 +21,10 @@ inline constexpr char kShmDir[] = "/dev/shm";
 // leak check at exit fails the binary if any file with this process's
 // prefix is left in /dev/shm (and removes it, so the machine stays clean).
 std::string UniquePrefix();
+
+// Default ShmOptions (/dev/shm, domain 0) with a UniquePrefix(): what every
+// test that makes segments starts from.
+transport::ShmOptions UniqueOptions();
 
 // Files in `dir` whose names start with `prefix` (no leading '/').
 std::vector<std::string> FilesWithPrefix(const std::string& dir,

@@ -14,6 +14,8 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
@@ -22,12 +24,6 @@ using ::ringcast::testing::WaitChild;
 using test::AwaitSubscribers;
 using test::Payload;
 using test::TagOf;
-
-ShmOptions Options() {
-  ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 TopicConfig Config() {
   TopicConfig c;
@@ -39,7 +35,7 @@ TopicConfig Config() {
 }
 
 TEST(CrashTest, PublisherKilledMidStreamIsReplacedAndSubscribersStayUp) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config();
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
@@ -100,7 +96,7 @@ TEST(CrashTest, PublisherKilledMidStreamIsReplacedAndSubscribersStayUp) {
 }
 
 TEST(CrashTest, SubscriberKilledHasItsEntryReclaimed) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   TopicConfig c = Config();
   c.max_subscribers = 1;
   absl::StatusOr<Writer> w = Writer::Create(o, "/crash", c);
@@ -128,7 +124,7 @@ TEST(CrashTest, SubscriberKilledHasItsEntryReclaimed) {
 }
 
 TEST(CrashTest, EveryoneKilledLeavesNothingOnceTheNextUserLeaves) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config();
   std::vector<pid_t> kids;
   kids.push_back(StartChild([&] {

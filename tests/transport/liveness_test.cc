@@ -12,15 +12,11 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::UniquePrefix;
-
-ShmOptions Options() {
-  ShmOptions o;
-  o.prefix = UniquePrefix();
-  return o;
-}
 
 bool Exists(const ShmOptions& o, std::uint64_t id) {
   struct stat st {};
@@ -28,7 +24,7 @@ bool Exists(const ShmOptions& o, std::uint64_t id) {
 }
 
 TEST(LivenessTest, OwnTokenIsStableAndAlive) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<std::uint64_t> a = ProcessToken(o);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_NE(*a, 0u);
@@ -45,7 +41,7 @@ TEST(LivenessTest, OwnTokenIsStableAndAlive) {
 }
 
 TEST(LivenessTest, KilledProcessReadsDeadAndItsFileIsRemoved) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t child = ::ringcast::testing::StartChild([&] {
@@ -66,7 +62,7 @@ TEST(LivenessTest, KilledProcessReadsDeadAndItsFileIsRemoved) {
 }
 
 TEST(LivenessTest, ForkedChildGetsItsOwnTokenAndParentStaysAliveAfterIt) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::uint64_t parent = *ProcessToken(o);
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
@@ -89,7 +85,7 @@ TEST(LivenessTest, ForkedChildGetsItsOwnTokenAndParentStaysAliveAfterIt) {
 }
 
 TEST(LivenessTest, SweepRemovesOnlyTheDead) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::uint64_t mine = *ProcessToken(o);
   for (int i = 0; i < 3; ++i) {
     // Children that die without cleaning up.

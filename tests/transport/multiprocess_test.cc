@@ -12,6 +12,8 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::WaitChild;
 using test::AwaitCursors;
@@ -20,12 +22,6 @@ using test::Payload;
 using test::TagOf;
 
 constexpr std::uint64_t kMillion = 1000000;
-
-ShmOptions Options() {
-  ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 TopicConfig Config(std::uint32_t depth) {
   TopicConfig c;
@@ -59,7 +55,7 @@ int SubscribeAndCheck(const ShmOptions& o, const TopicConfig& c, std::uint64_t e
 }
 
 TEST(MultiProcessTest, OnePublisherFourSubscriberProcessesMillionMessages) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config(4096);
   std::vector<pid_t> subs;
   for (int i = 0; i < 4; ++i) {
@@ -81,7 +77,7 @@ TEST(MultiProcessTest, OnePublisherFourSubscriberProcessesMillionMessages) {
 }
 
 TEST(MultiProcessTest, LappedSubscriberProcessIsToldExactlyWhatItLost) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config(64);
   int go[2], done[2];
   ASSERT_EQ(::pipe(go), 0);
@@ -138,7 +134,7 @@ TEST(MultiProcessTest, LappedSubscriberProcessIsToldExactlyWhatItLost) {
 }
 
 TEST(MultiProcessTest, ThreePublishersTwoSubscribersKeepPerPublisherOrder) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config(1024);
   constexpr std::uint64_t kEach = kMillion / 10;
   std::vector<pid_t> subs;

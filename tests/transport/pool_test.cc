@@ -22,6 +22,8 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
@@ -30,12 +32,6 @@ using ::ringcast::testing::WaitChild;
 using ::testing::HasSubstr;
 using test::AwaitCursors;
 using test::AwaitSubscribers;
-
-ShmOptions Options() {
-  ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
 
 TopicConfig PooledConfig(std::uint64_t max_message_size, std::uint32_t depth = 8) {
   TopicConfig c;
@@ -83,7 +79,7 @@ void PublishFilled(Writer& w, const std::vector<std::size_t>& sizes) {
 }
 
 TEST(ChunkPoolTest, AllocatesEveryChunkOnceAndReusesTheLastFreed) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<ChunkPool> pool = ChunkPool::Create(o, 1000, 4);
   ASSERT_TRUE(pool.ok()) << pool.status();
   EXPECT_EQ(pool->CountFree(), 4u);
@@ -121,7 +117,7 @@ TEST(ChunkPoolTest, AllocatesEveryChunkOnceAndReusesTheLastFreed) {
 }
 
 TEST(ChunkPoolTest, OpenRejectsACorruptHeader) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<ChunkPool> pool = ChunkPool::Create(o, 4096, 8);
   ASSERT_TRUE(pool.ok());
   auto* h = reinterpret_cast<internal::PoolHeader*>(pool->segment().base() + sizeof(SegmentHeader));
@@ -135,7 +131,7 @@ TEST(ChunkPoolTest, OpenRejectsACorruptHeader) {
 }
 
 TEST(PooledTopicTest, LargeMessagesTravelByReferenceWithoutCopy) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(1 << 20);
   absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
@@ -158,7 +154,7 @@ TEST(PooledTopicTest, LargeMessagesTravelByReferenceWithoutCopy) {
 }
 
 TEST(PooledTopicTest, MixedInlineAndPooledMessagesArriveInOrder) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(100000, 64);
   absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
@@ -187,7 +183,7 @@ TEST(PooledTopicTest, MixedInlineAndPooledMessagesArriveInOrder) {
 // previous one held, so a subscriber allowed a single held sample keeps
 // taking; inline samples larger than the Sample's own buffer arrive whole.
 TEST(PooledTopicTest, ReusedSampleReleasesWhatItHeldBeforeEachTake) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   TopicConfig c = PooledConfig(100000, 64);
   c.inline_capacity = 200;  // above Sample::kInlineBytes: the heap fallback
   c.max_held_samples = 1;
@@ -222,7 +218,7 @@ TEST(PooledTopicTest, ReusedSampleReleasesWhatItHeldBeforeEachTake) {
 }
 
 TEST(PooledTopicTest, LoanErrorsNameTheSizes) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", PooledConfig(1000));
   ASSERT_TRUE(w.ok());
   absl::StatusOr<ChunkLoan> big = w->Loan(1001);
@@ -246,7 +242,7 @@ TEST(PooledTopicTest, LoanErrorsNameTheSizes) {
 }
 
 TEST(PooledTopicTest, HeldSamplesStayIntactWhileThePublisherLapsTheRing) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(4096, 8);
   absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
@@ -284,7 +280,7 @@ TEST(PooledTopicTest, HeldSamplesStayIntactWhileThePublisherLapsTheRing) {
 }
 
 TEST(PooledTopicTest, PooledSamplesOutliveTheirPublisher) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(4096, 8);
   absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
   ASSERT_TRUE(r.ok());
@@ -307,7 +303,7 @@ TEST(PooledTopicTest, PooledSamplesOutliveTheirPublisher) {
 }
 
 TEST(PooledTopicTest, SixtyFourMiBMessages) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   TopicConfig c = PooledConfig(64 << 20, 1);
   c.max_subscribers = 1;
   c.max_held_samples = 1;  // 1 + 1 + 4 loans = 6 chunks, 384 MiB
@@ -328,7 +324,7 @@ TEST(PooledTopicTest, SixtyFourMiBMessages) {
 TEST(PooledTopicTest, PoolTooBigForTheDirectoryIsAClearError) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
   char tmpl[] = "/tmp/ringcast-pool-XXXXXX";
-  ShmOptions o = Options();
+  ShmOptions o = UniqueOptions();
   o.dir = ::mkdtemp(tmpl);
   const int code = ::ringcast::testing::RunInChild([&] {
     if (::unshare(CLONE_NEWNS) != 0) return 10;
@@ -351,7 +347,7 @@ TEST(PooledTopicTest, PoolTooBigForTheDirectoryIsAClearError) {
 }
 
 TEST(PooledTopicTest, RecycledChunkIsCountedLostNeverDelivered) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(4096, 4);
   absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
@@ -375,7 +371,7 @@ TEST(PooledTopicTest, RecycledChunkIsCountedLostNeverDelivered) {
 // Readers take and hold samples while the writer recycles chunks as fast
 // as it can: a delivered sample always holds its own bytes. For TSan.
 TEST(PooledTopicTest, AcquireVersusRecycleStress) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(256, 4);
   constexpr std::uint64_t kMessages = 20000;
   std::atomic<int> failures{0}, joined{0};
@@ -427,7 +423,7 @@ constexpr std::uint64_t kBigMessages = 10000;
 #endif
 
 TEST(PooledMultiProcessTest, FourMiBMessagesToThreeSubscriberProcesses) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(4 << 20, 8);
   std::vector<pid_t> subs;
   for (int k = 0; k < 3; ++k) {
@@ -466,7 +462,7 @@ TEST(PooledMultiProcessTest, FourMiBMessagesToThreeSubscriberProcesses) {
 }
 
 TEST(PooledCrashTest, KilledSubscriberHoldingEightChunksHasThemReturned) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(1024, 8);
   absl::StatusOr<Writer> w = Writer::Create(o, "/crash", c);
   ASSERT_TRUE(w.ok());
@@ -521,7 +517,7 @@ TEST(PooledCrashTest, KilledSubscriberHoldingEightChunksHasThemReturned) {
 }
 
 TEST(PooledCrashTest, KilledPublisherLeavesHeldSamplesReadableAndNothingBehind) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(64 << 10, 8);
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

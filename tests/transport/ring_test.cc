@@ -20,13 +20,9 @@
 namespace ringcast::transport {
 namespace {
 
-using ::testing::HasSubstr;
+using ::ringcast::testing::UniqueOptions;
 
-ShmOptions Options() {
-  ShmOptions o;
-  o.prefix = ::ringcast::testing::UniquePrefix();
-  return o;
-}
+using ::testing::HasSubstr;
 
 TopicConfig Config(std::uint32_t depth = 16) {
   TopicConfig c;
@@ -50,7 +46,7 @@ std::uint64_t Word0(const std::vector<std::byte>& b) {
 }
 
 TEST(RingTest, DeliversInOrderWithSequenceAndPublisher) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config());
   ASSERT_TRUE(r.ok()) << r.status();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
@@ -80,7 +76,7 @@ TEST(RingTest, DeliversInOrderWithSequenceAndPublisher) {
 }
 
 TEST(RingTest, ZeroByteAndOddSizedMessages) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config());
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
   ASSERT_TRUE(r.ok() && w.ok());
@@ -101,7 +97,7 @@ TEST(RingTest, ZeroByteAndOddSizedMessages) {
 }
 
 TEST(RingTest, OversizeMessageIsAnErrorNamingBothSizes) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
   ASSERT_TRUE(w.ok());
   const absl::Status s = w->Publish(Payload(1, 49));
@@ -112,7 +108,7 @@ TEST(RingTest, OversizeMessageIsAnErrorNamingBothSizes) {
 }
 
 TEST(RingTest, LappedReaderCountsExactLoss) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config(16));
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config(16));
   ASSERT_TRUE(r.ok() && w.ok());
@@ -139,7 +135,7 @@ TEST(RingTest, LappedReaderCountsExactLoss) {
 }
 
 TEST(RingTest, LateVolatileReaderStartsAtTheHead) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
   ASSERT_TRUE(w.ok());
   for (std::uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(w->Publish(Payload(i)).ok());
@@ -158,7 +154,7 @@ TEST(RingTest, LateVolatileReaderStartsAtTheHead) {
 // where the subscriber starts on each ring must be fixed by then: else a
 // publisher that waited for it could publish samples it then skips.
 TEST(RingTest, SubscriberStartIsFixedBeforeItsEntryTurnsActive) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config(64));
   ASSERT_TRUE(w.ok());
   for (std::uint64_t i = 0; i < 100; ++i) ASSERT_TRUE(w->Publish(Payload(i)).ok());
@@ -179,7 +175,7 @@ TEST(RingTest, SubscriberStartIsFixedBeforeItsEntryTurnsActive) {
 }
 
 TEST(RingTest, TransientLocalReaderGetsTheLastDepthSamples) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config(16));
   ASSERT_TRUE(w.ok());
   ReaderOptions ro;
@@ -212,7 +208,7 @@ TEST(RingTest, TransientLocalReaderGetsTheLastDepthSamples) {
 }
 
 TEST(RingTest, SeveralPublishersMergeInPerPublisherOrder) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config(64));
   ASSERT_TRUE(r.ok());
   std::vector<Writer> writers;
@@ -244,7 +240,7 @@ TEST(RingTest, SeveralPublishersMergeInPerPublisherOrder) {
 }
 
 TEST(RingTest, ReleasedRingIsReusedAndTheSequenceContinues) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   TopicConfig c = Config();
   c.max_publishers = 1;
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", c);
@@ -275,7 +271,7 @@ TEST(RingTest, ReleasedRingIsReusedAndTheSequenceContinues) {
 }
 
 TEST(RingTest, JoiningWithAnotherTypeIsRefused) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
   ASSERT_TRUE(w.ok());
   TopicConfig other = Config();
@@ -287,7 +283,7 @@ TEST(RingTest, JoiningWithAnotherTypeIsRefused) {
 }
 
 TEST(RingTest, InvalidConfigsNameTheFieldAndTheRange) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   TopicConfig c = Config();
   c.depth = 3;
   EXPECT_THAT(Writer::Create(o, "/ring", c).status().message(),
@@ -300,7 +296,7 @@ TEST(RingTest, InvalidConfigsNameTheFieldAndTheRange) {
 }
 
 TEST(RingTest, CorruptTopicHeaderIsAnErrorNotACrash) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
   ASSERT_TRUE(w.ok());
   auto& h = w->topic().header();
@@ -322,7 +318,7 @@ TEST(RingTest, CorruptTopicHeaderIsAnErrorNotACrash) {
 }
 
 TEST(RingTest, WaitTimesOutAndWakesOnPublish) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   ReaderOptions ro;
   ro.spin = absl::ZeroDuration();  // sleep at once
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config(), ro);
@@ -341,7 +337,7 @@ TEST(RingTest, WaitTimesOutAndWakesOnPublish) {
 }
 
 TEST(RingTest, PublishRingsTheDoorbellOnlyForSleepers) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config());
   absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
   ASSERT_TRUE(r.ok() && w.ok());
@@ -369,7 +365,7 @@ TEST(RingTest, PublishRingsTheDoorbellOnlyForSleepers) {
 // either delivered or counted lost. Under TSan this also proves the copy
 // is race-free by the memory model.
 TEST(RingTest, TornReadStress) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   constexpr std::uint64_t kMessages = 200000;
   TopicConfig c = Config(8);  // tiny ring: constant lapping
   std::atomic<bool> ready{false};

@@ -20,6 +20,8 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::UniqueOptions;
+
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::RunInChild;
@@ -27,12 +29,6 @@ using ::ringcast::testing::UniquePrefix;
 using ::testing::HasSubstr;
 
 constexpr std::uint64_t kSize = 64 << 10;
-
-ShmOptions Options() {
-  ShmOptions o;
-  o.prefix = UniquePrefix();
-  return o;
-}
 
 std::string Name(const ShmOptions& o, absl::string_view rest = "seg") {
   return absl::StrCat("/", o.prefix, ".0.", rest);
@@ -49,7 +45,7 @@ SegmentHeader& MutableHeader(const Segment& s) {
 }
 
 TEST(SegmentTest, CreateOpenLeaveUnlinksWhenLast) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -78,7 +74,7 @@ TEST(SegmentTest, CreateOpenLeaveUnlinksWhenLast) {
 }
 
 TEST(SegmentTest, ObserverTakesNoLockAndCannotKeepTheSegment) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -90,7 +86,7 @@ TEST(SegmentTest, ObserverTakesNoLockAndCannotKeepTheSegment) {
 }
 
 TEST(SegmentTest, OpenMissingIsNotFound) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   absl::StatusOr<Segment> s =
       Segment::Open(o, Name(o), SegmentKind::kTopic, Segment::Access::kObserver);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kNotFound);
@@ -98,7 +94,7 @@ TEST(SegmentTest, OpenMissingIsNotFound) {
 }
 
 TEST(SegmentTest, RejectsBadNames) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   for (const std::string& bad : {std::string(""), std::string("/"), std::string("noslash"),
                                  std::string("/a/b"), "/" + std::string(300, 'x')}) {
     EXPECT_EQ(Segment::Create(o, bad, SegmentKind::kTopic, kSize, FillPattern).status().code(),
@@ -108,7 +104,7 @@ TEST(SegmentTest, RejectsBadNames) {
 }
 
 TEST(SegmentTest, GroupModeIs0660) {
-  ShmOptions o = Options();
+  ShmOptions o = UniqueOptions();
   o.group = ::getegid();
   absl::StatusOr<Segment> a = Segment::Create(o, Name(o), SegmentKind::kTopic, kSize, FillPattern);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -131,7 +127,7 @@ void PrintTo(const Corruption& c, std::ostream* os) { *os << c.what; }
 class CorruptHeaderTest : public ::testing::TestWithParam<Corruption> {};
 
 TEST_P(CorruptHeaderTest, IsAnErrorNotACrash) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -169,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Corruption>& info) { return info.param.what; });
 
 TEST(SegmentTest, RefusesALooserMode) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   absl::StatusOr<Segment> a = Segment::Create(o, name, SegmentKind::kTopic, kSize, FillPattern);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -199,7 +195,7 @@ class ScratchDir {
 TEST(SegmentTest, RefusesASegmentOwnedByAnotherUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a file as nobody";
   ScratchDir dir;
-  ShmOptions o = Options();
+  ShmOptions o = UniqueOptions();
   o.dir = dir.path();
   const std::string name = Name(o);
   // A child that drops to nobody (65534) plants the segment.
@@ -223,7 +219,7 @@ TEST(SegmentTest, RefusesASegmentOwnedByAnotherUser) {
 TEST(SegmentTest, FullDirectoryIsAnErrorAtCreationNotASigbus) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
   ScratchDir dir;
-  ShmOptions o = Options();
+  ShmOptions o = UniqueOptions();
   o.dir = dir.path();
   const std::string name = Name(o);
   // In a private mount namespace, a 256 KiB tmpfs over the scratch dir.
@@ -248,7 +244,7 @@ TEST(SegmentTest, FullDirectoryIsAnErrorAtCreationNotASigbus) {
 }
 
 TEST(SegmentTest, CreatorKilledDuringInitialisationIsRepairedByTheNextOpener) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   // The child dies by SIGKILL inside its init function: the file exists,
   // sized, with no magic.
@@ -275,7 +271,7 @@ TEST(SegmentTest, CreatorKilledDuringInitialisationIsRepairedByTheNextOpener) {
 }
 
 TEST(SegmentTest, OpenerWaitsForACreatorStillInitialising) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
@@ -307,7 +303,7 @@ TEST(SegmentTest, OpenerWaitsForACreatorStillInitialising) {
 }
 
 TEST(SegmentTest, DeadParticipantDoesNotPinTheName) {
-  const ShmOptions o = Options();
+  const ShmOptions o = UniqueOptions();
   const std::string name = Name(o);
   const pid_t child = ::ringcast::testing::StartChild([&] {
     absl::StatusOr<Segment> s =
