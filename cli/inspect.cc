@@ -429,15 +429,28 @@ std::string DoctorText(const DoctorReport& r) {
   section("registered nodes of dead processes", l.nodes);
   section("registered endpoints of dead processes", l.endpoints);
   section("registered types nobody alive uses", l.types);
+  section("registry entries a process died claiming or freeing", r.registry.stuck_entries);
   section("topic-segment entries of dead processes", r.orphans.stale_topic_entries);
   section("topic segments nobody uses", r.orphans.orphan_topics);
-  section("pool segments no topic names", r.orphans.orphan_pools);
+  section("pool segments of publishers that are gone", r.orphans.orphan_pools);
+  section("half-made segments whose creator died", r.orphans.half_made);
   section("liveness files of dead processes", r.orphans.dead_tokens);
+  // Not removable by doctor: say what they are and what to do.
+  auto report = [&](const char* what, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    absl::StrAppendFormat(&out, "%d %s:\n", items.size(), what);
+    for (const std::string& i : items) absl::StrAppend(&out, "  ", i, "\n");
+  };
+  report("files at ringcast names that ringcast did not make (remove them by hand)",
+         r.orphans.foreign_files);
+  report("corrupt values refused (a process wrote into shared memory it should not have)",
+         r.orphans.anomalies);
+  report("corrupt chunk pools (restart their publishers)", r.orphans.corrupt_pools);
   for (const std::string& e : r.errors) absl::StrAppend(&out, "could not check: ", e, "\n");
-  if (r.healthy()) {
+  if (r.healthy() && r.errors.empty()) {
     out += "nothing stale\n";
-  } else if (!r.cleaned) {
-    out += "run `ringcast doctor --clean` to remove them\n";
+  } else if (!r.cleaned && !r.healthy()) {
+    out += "run `ringcast doctor --clean` to remove what can be removed\n";
   }
   return out;
 }
@@ -451,6 +464,11 @@ std::string DoctorJson(const DoctorReport& r) {
       ",\"stale_topic_entries\":", JsonList(r.orphans.stale_topic_entries),
       ",\"orphan_topics\":", JsonList(r.orphans.orphan_topics),
       ",\"orphan_pools\":", JsonList(r.orphans.orphan_pools),
+      ",\"half_made\":", JsonList(r.orphans.half_made),
+      ",\"stuck_entries\":", JsonList(r.registry.stuck_entries),
+      ",\"foreign_files\":", JsonList(r.orphans.foreign_files),
+      ",\"anomalies\":", JsonList(r.orphans.anomalies),
+      ",\"corrupt_pools\":", JsonList(r.orphans.corrupt_pools),
       ",\"dead_tokens\":", JsonList(r.orphans.dead_tokens), ",\"errors\":", JsonList(r.errors),
       "}\n");
 }

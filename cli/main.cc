@@ -36,8 +36,10 @@ constexpr char kUsage[] =
     "  topic info TOPIC [--json]       one topic: type, ring, memory, every endpoint\n"
     "                                  with its node, pid and QoS, each subscriber's\n"
     "                                  lag and losses\n"
-    "  doctor [--clean] [--json]       what dead processes left (entries, segments);\n"
-    "                                  exits 1 if any; --clean removes them\n"
+    "  doctor [--clean] [--json]       what dead processes and strangers left (entries,\n"
+    "                                  segments, pools, planted files, corrupt values);\n"
+    "                                  exits 1 if any, or if something could not be\n"
+    "                                  checked; --clean removes what can be removed\n"
     "The domain is --domain, else $RINGCAST_DOMAIN, else 0. Listings reclaim what\n"
     "dead processes left. --watch redraws on every change until Ctrl-C.\n";
 
@@ -170,6 +172,9 @@ int Main(int argc, char** argv) {
     absl::StatusOr<DoctorReport> report = Doctor(options, clean);
     if (!report.ok()) return Fail(report.status());
     std::fputs((json ? DoctorJson(*report) : DoctorText(*report)).c_str(), stdout);
+    // Non-zero when something is stale (and was not cleaned), or when
+    // something could not be checked at all.
+    if (!report->errors.empty()) return 1;
     return report->healthy() || clean ? 0 : 1;
   }
   std::string given;

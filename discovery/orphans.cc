@@ -1,28 +1,31 @@
 #include "discovery/orphans.h"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cstdint>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "discovery/registry.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
 #include "transport/segment.h"
+#include "transport/shm_file.h"
 #include "transport/topic.h"
 
 namespace ringcast::discovery {
 namespace {
 
+using transport::internal::EntryStateName;
+using transport::Segment;
 using transport::ShmOptions;
 using transport::internal::EntryState;
 using transport::internal::StateOf;
@@ -33,18 +36,175 @@ constexpr int kYoungSeconds = 10;
 
 bool Young(const ShmOptions& options, const std::string& name) {
   struct stat st {};
-  return ::stat(absl::StrCat(options.dir, name).c_str(), &st) != 0 ||
+  return ::lstat(absl::StrCat(options.dir, name).c_str(), &st) != 0 ||
          ::time(nullptr) - st.st_mtime < kYoungSeconds;
 }
 
-// True if nobody holds the liveness file's lock (or it is gone); never
-// removes it.
-bool TokenFileDead(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT;
-  const bool dead = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
-  ::close(fd);
-  return dead;
+// Files the domain's names point at, as FindOrphans meets them.
+struct Pools {
+  absl::flat_hash_set<std::uint64_t> named;  // by any ring
+  absl::flat_hash_set<std::uint64_t> live;   // by a ring with an owner
+};
+
+// Files a look could not open: a planted one, or another failure.
+void Refused(const absl::Status& s, OrphanReport* report) {
+  if (transport::IsForeignFile(s) || absl::IsPermissionDenied(s)) {
+    report->foreign_files.push_back(std::string(s.message()));
+  } else {
+    report->errors.push_back(std::string(s.message()));
+  }
+}
+
+// Step 1, for any segment: true if it is complete and worth a look inside.
+// A half-made one (its creator died initialising it) is reported, and
+// removed with `clean`.
+bool Ready(const ShmOptions& options, const std::string& name, bool clean,
+           OrphanReport* report) {
+  absl::StatusOr<Segment::Condition> c = Segment::Check(options, name);
+  if (absl::IsNotFound(c.status())) return false;  // gone since the listing
+  if (!c.ok()) {
+    Refused(c.status(), report);
+    return false;
+  }
+  if (*c == Segment::Condition::kBeingCreated) return false;
+  if (*c == Segment::Condition::kHalfMade) {
+    report->half_made.push_back(name);
+    if (clean) {
+      if (absl::StatusOr<bool> r = Segment::RemoveIfHalfMade(options, name); !r.ok()) {
+        report->errors.push_back(std::string(r.status().message()));
+      }
+    }
+    return false;
+  }
+  return true;
+}
+
+// Step 2: what one topic segment says about its rings and subscribers.
+void LookInsideTopic(const ShmOptions& options, const transport::TopicSegment& t,
+                     OrphanReport* report, Pools* pools) {
+  const transport::TopicGeometry& g = t.geometry();
+  // Never removes anything: a look without --clean changes nothing.
+  transport::LivenessCache live(options, /*look_only=*/true);
+  auto stale = [&](const char* kind, std::uint64_t id, std::uint32_t pid, EntryState state) {
+    report->stale_topic_entries.push_back(absl::StrCat(t.topic(), ": ", kind, " ", id, " (pid ",
+                                                       pid, ", dead while ",
+                                                       EntryStateName(state), ")"));
+  };
+  for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
+    const auto& rc = t.ring_control(i);
+    // Acquire: pairs with the holder's release of the state; the fields
+    // below are a listing, and the reclaim re-checks under its CAS.
+    const EntryState state = StateOf(rc.state.load(std::memory_order_acquire));
+    const std::uint64_t pool = rc.pool_id.load(std::memory_order_relaxed);
+    if (pool != 0) pools->named.insert(pool);
+    if (state == EntryState::kFree) continue;
+    if (pool != 0) pools->live.insert(pool);
+    const std::uint64_t id = rc.publisher_id.load(std::memory_order_relaxed);
+    if (live.IsDead(rc.token.load(std::memory_order_relaxed))) {
+      stale("publisher", id, rc.owner_pid.load(std::memory_order_relaxed), state);
+    }
+    if (const std::uint64_t n = rc.anomalies.load(std::memory_order_relaxed); n != 0) {
+      report->anomalies.push_back(absl::StrCat(t.topic(), ": publisher ", id, " (ring ", i,
+                                               ") refused ", n, " corrupt values"));
+    }
+  }
+  for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
+    const auto& sc = t.subscriber_control(i);
+    const EntryState state = StateOf(sc.state.load(std::memory_order_acquire));
+    if (state == EntryState::kFree) continue;
+    const std::uint64_t id = sc.subscriber_id.load(std::memory_order_relaxed);
+    if (live.IsDead(sc.token.load(std::memory_order_relaxed))) {
+      stale("subscriber", id, sc.owner_pid.load(std::memory_order_relaxed), state);
+    }
+    if (const std::uint64_t n = sc.anomalies.load(std::memory_order_relaxed); n != 0) {
+      report->anomalies.push_back(absl::StrCat(t.topic(), ": subscriber ", id, " (entry ", i,
+                                               ") refused ", n, " corrupt values"));
+    }
+  }
+  for (const std::uint64_t pool : t.DrainedPools()) {
+    const std::string name = transport::PoolSegmentName(options, pool);
+    if (::access(absl::StrCat(options.dir, name).c_str(), F_OK) == 0) {
+      report->orphan_pools.push_back(
+          absl::StrCat(name, " (its publisher on ", t.topic(), " is gone)"));
+    }
+  }
+}
+
+// Step 3, with clean: transport's own reclaim frees the dead entries
+// (returning held chunks) and the drained pools; Leave unlinks the segment
+// if nobody uses it.
+void CleanTopic(const ShmOptions& options, const std::string& name, OrphanReport* report) {
+  absl::StatusOr<transport::TopicSegment> attached =
+      transport::TopicSegment::AttachSegment(options, name);
+  if (!attached.ok()) {
+    if (!absl::IsNotFound(attached.status())) {
+      report->errors.push_back(std::string(attached.status().message()));
+    }
+    return;
+  }
+  attached->ReclaimDead();
+  attached->Leave();
+}
+
+void CheckTopics(const ShmOptions& options, const std::string& stem, bool clean,
+                 OrphanReport* report, Pools* pools) {
+  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "t."))) {
+    if (!Ready(options, name, clean, report)) continue;
+    absl::StatusOr<transport::TopicSegment> t =
+        transport::TopicSegment::ObserveSegment(options, name);
+    if (!t.ok()) {
+      Refused(t.status(), report);
+      continue;
+    }
+    LookInsideTopic(options, *t, report, pools);
+    const absl::StatusOr<bool> unused = Segment::IsUnused(options, name);
+    if (unused.ok() && *unused) report->orphan_topics.push_back(name);
+    if (clean) CleanTopic(options, name, report);
+  }
+}
+
+// Pools no ring names (their publisher died between creating the pool and
+// claiming a ring, or their topic went without them), and the free lists
+// of the pools live publishers use.
+void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
+                const Pools& pools, OrphanReport* report) {
+  const std::string pool_stem = absl::StrCat(stem, "p.");
+  for (const std::string& name : SegmentNamesWithStem(options, pool_stem)) {
+    std::uint64_t id = 0;
+    if (!absl::SimpleHexAtoi(absl::string_view(name).substr(pool_stem.size()), &id)) continue;
+    if (!Ready(options, name, clean, report)) continue;
+    if (pools.live.contains(id)) {
+      absl::StatusOr<transport::ChunkPool> pool = transport::ChunkPool::Observe(options, id);
+      absl::Status verified = pool.ok() ? pool->Verify() : pool.status();
+      // A pool in use changes under a look: believe a failure seen twice.
+      if (!verified.ok() && pool.ok()) verified = pool->Verify();
+      if (!verified.ok()) report->corrupt_pools.push_back(std::string(verified.message()));
+      continue;
+    }
+    if (pools.named.contains(id) || Young(options, name)) continue;
+    report->orphan_pools.push_back(absl::StrCat(name, " (no topic names it)"));
+    if (clean) (void)Segment::UnlinkIfUnused(options, name);
+  }
+}
+
+// Liveness files nobody holds, and things planted at their names.
+void CheckTokens(const ShmOptions& options, const std::string& stem, bool clean,
+                 OrphanReport* report) {
+  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "live."))) {
+    if (absl::EndsWith(name, ".new") && Young(options, name)) continue;
+    const std::string path = absl::StrCat(options.dir, name);
+    switch (transport::LookAtLivenessFile(path, /*remove=*/false)) {
+      case transport::LivenessFile::kAlive:
+        break;
+      case transport::LivenessFile::kForeign:
+        report->foreign_files.push_back(std::string(transport::ForeignFileError(path).message()));
+        break;
+      case transport::LivenessFile::kDead:
+        if (::access(path.c_str(), F_OK) == 0) report->dead_tokens.push_back(name);
+        break;
+    }
+  }
+  if (clean) transport::SweepDeadTokens(options);
 }
 
 }  // namespace
@@ -66,89 +226,11 @@ std::vector<std::string> SegmentNamesWithStem(const ShmOptions& options,
 OrphanReport FindOrphans(const ShmOptions& options, bool clean) {
   OrphanReport report;
   const std::string stem = transport::DomainStem(options);
-  absl::flat_hash_set<std::uint64_t> named_pools;
-  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "t."))) {
-    absl::StatusOr<transport::TopicSegment> t =
-        transport::TopicSegment::ObserveSegment(options, name);
-    if (!t.ok()) {
-      report.errors.push_back(std::string(t.status().message()));
-      continue;
-    }
-    const transport::TopicGeometry& g = t->geometry();
-    // Not transport::LivenessCache: that removes the files of the dead,
-    // and a look without --clean must change nothing.
-    auto alive = [&](std::uint64_t token) {
-      return token != 0 &&
-             !TokenFileDead(absl::StrCat(options.dir, transport::LivenessName(options, token)));
-    };
-    bool stale = false;
-    for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
-      const auto& rc = t->ring_control(i);
-      // Acquire: pairs with the claimer's release of kActive.
-      const std::uint64_t s = rc.state.load(std::memory_order_acquire);
-      // Relaxed: a listing; the reclaim below re-checks under its CAS.
-      if (const std::uint64_t pool = rc.pool_id.load(std::memory_order_relaxed); pool != 0) {
-        named_pools.insert(pool);
-      }
-      if (StateOf(s) != EntryState::kActive ||
-          alive(rc.owner_token.load(std::memory_order_relaxed))) {
-        continue;
-      }
-      stale = true;
-      report.stale_topic_entries.push_back(absl::StrCat(
-          t->topic(), ": publisher ", rc.publisher_id.load(std::memory_order_relaxed), " (pid ",
-          rc.owner_pid.load(std::memory_order_relaxed), ", dead)"));
-    }
-    for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
-      const auto& sc = t->subscriber_control(i);
-      const std::uint64_t s = sc.state.load(std::memory_order_acquire);
-      if (StateOf(s) != EntryState::kActive ||
-          alive(sc.owner_token.load(std::memory_order_relaxed))) {
-        continue;
-      }
-      stale = true;
-      report.stale_topic_entries.push_back(absl::StrCat(
-          t->topic(), ": subscriber ", sc.subscriber_id.load(std::memory_order_relaxed),
-          " (pid ", sc.owner_pid.load(std::memory_order_relaxed), ", dead)"));
-    }
-    const absl::StatusOr<bool> unused = transport::Segment::IsUnused(options, name);
-    const bool orphan = unused.ok() && *unused;
-    if (orphan) report.orphan_topics.push_back(name);
-    if (!clean || (!orphan && !stale)) continue;
-    // Transport's own reclaim: frees the dead entries (returning held
-    // chunks); Leave unlinks the segment and its pools if nobody uses it.
-    absl::StatusOr<transport::TopicSegment> attached =
-        transport::TopicSegment::AttachSegment(options, name);
-    if (!attached.ok()) {
-      if (!absl::IsNotFound(attached.status())) {
-        report.errors.push_back(std::string(attached.status().message()));
-      }
-      continue;
-    }
-    attached->ReclaimDead();
-    if (attached->Leave()) {
-      for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
-        named_pools.erase(t->ring_control(i).pool_id.load(std::memory_order_relaxed));
-      }
-    }
-  }
-  // Pools no topic names: their publisher died between creating the pool
-  // and claiming a ring, or their topic went without them.
-  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "p."))) {
-    std::uint64_t id = 0;
-    if (!absl::SimpleHexAtoi(absl::string_view(name).substr(stem.size() + 2), &id)) continue;
-    if (named_pools.contains(id) || Young(options, name)) continue;
-    report.orphan_pools.push_back(name);
-    if (clean) (void)transport::Segment::UnlinkIfUnused(options, name);
-  }
-  // Liveness files nobody holds.
-  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "live."))) {
-    if (absl::EndsWith(name, ".new") && Young(options, name)) continue;
-    const std::string path = absl::StrCat(options.dir, name);
-    if (::access(path.c_str(), F_OK) != 0 || !TokenFileDead(path)) continue;
-    report.dead_tokens.push_back(name);
-  }
-  if (clean) transport::SweepDeadTokens(options);
+  (void)Ready(options, RegistrySegmentName(options), clean, &report);
+  Pools pools;
+  CheckTopics(options, stem, clean, &report, &pools);
+  CheckPools(options, stem, clean, pools, &report);
+  CheckTokens(options, stem, clean, &report);
   return report;
 }
 

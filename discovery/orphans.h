@@ -1,9 +1,11 @@
-// discovery/orphans.h: what dead processes left in a domain's directory
-// outside the registry's view: entries of dead processes in topic segments
-// (a process that died between making its transport endpoint and
-// registering it), topic segments nobody uses, pool segments no topic
-// names, and liveness files nobody holds. `ringcast doctor` reports them;
-// with clean, they are reclaimed through transport's own reclaim code.
+// discovery/orphans.h: what dead processes (and strangers) left in a
+// domain's directory outside the registry's view: entries of dead
+// processes in topic segments, topic segments nobody uses, pools of
+// publishers that are gone, half-made segments whose creator died,
+// liveness files nobody holds, files that are not ours at our names, and
+// corrupt values processes met and counted. `ringcast doctor` reports
+// them; with clean, what can be removed is removed, through transport's
+// own reclaim code.
 #ifndef RINGCAST_DISCOVERY_ORPHANS_H_
 #define RINGCAST_DISCOVERY_ORPHANS_H_
 
@@ -17,12 +19,17 @@ namespace ringcast::discovery {
 struct OrphanReport {
   std::vector<std::string> stale_topic_entries;  // "<topic>: publisher|subscriber <id> (pid N)"
   std::vector<std::string> orphan_topics;        // topic segment names nobody uses
-  std::vector<std::string> orphan_pools;         // pool segment names no topic names
+  std::vector<std::string> orphan_pools;         // pools of publishers that are gone
+  std::vector<std::string> half_made;            // segments whose creator died initialising
   std::vector<std::string> dead_tokens;          // liveness file names
-  std::vector<std::string> errors;               // what could not be read or removed
+  std::vector<std::string> foreign_files;        // non-regular or foreign files at our names
+  std::vector<std::string> anomalies;            // corrupt values met and refused, per topic
+  std::vector<std::string> corrupt_pools;        // pools whose free list is damaged
+  std::vector<std::string> errors;               // what could not be read or removed, and why
   bool empty() const {
     return stale_topic_entries.empty() && orphan_topics.empty() && orphan_pools.empty() &&
-           dead_tokens.empty();
+           half_made.empty() && dead_tokens.empty() && foreign_files.empty() &&
+           anomalies.empty() && corrupt_pools.empty();
   }
 };
 

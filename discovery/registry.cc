@@ -29,15 +29,13 @@ namespace ringcast::discovery {
 namespace {
 
 using internal::EntryState;
-using internal::EpochOf;
-using internal::MakeState;
-using internal::StateOf;
-using internal::Activate;
-using internal::Claim;
-using internal::FreeClaimed;
 using internal::LoadString;
-using internal::Release;
+using internal::StateOf;
 using internal::StoreString;
+using transport::internal::Activate;
+using transport::internal::FreeTakenOver;
+using transport::internal::ReleaseEntry;
+using transport::internal::TakeOver;
 using internal::Word;
 using transport::ShmOptions;
 
@@ -276,10 +274,12 @@ template <typename EntryAt>
 absl::StatusOr<std::pair<std::uint32_t, std::uint64_t>> Registry::ClaimEntry(
     std::uint32_t count, EntryAt entry_at, std::uint64_t token, absl::string_view table,
     absl::string_view config_field) {
-  auto claim = Claim(count, entry_at, token);
+  transport::LivenessCache live(options_);
+  auto is_dead = [&](std::uint64_t t) { return live.IsDead(t); };
+  auto claim = internal::ClaimFirst(count, entry_at, token, is_dead);
   if (!claim) {
     ReclaimDead();  // a full table may hold the dead's entries
-    claim = Claim(count, entry_at, token);
+    claim = internal::ClaimFirst(count, entry_at, token, is_dead);
   }
   if (!claim) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -303,7 +303,7 @@ absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
   internal::NodeEntry& e = node(claim.first);
   // Relaxed: the RMW alone makes ids unique; nothing is published by it.
   EntryHandle handle{claim.first, claim.second,
-                     header().next_id.fetch_add(1, std::memory_order_relaxed)};
+                     header().next_id.fetch_add(1, std::memory_order_relaxed), owner.token};
   // Relaxed stores: published by Activate's release.
   e.id.store(handle.id, std::memory_order_relaxed);
   e.pid.store(owner.pid, std::memory_order_relaxed);
@@ -321,7 +321,7 @@ absl::StatusOr<EntryHandle> Registry::AddNode(absl::string_view name,
 
 void Registry::RemoveNode(const EntryHandle& handle) {
   if (handle.index >= config_.max_nodes || !segment_.writable()) return;
-  if (Release(node(handle.index), handle.epoch)) Bump();
+  if (ReleaseEntry(node(handle.index), handle.epoch, handle.token)) Bump();
 }
 
 absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle,
@@ -343,7 +343,7 @@ absl::StatusOr<EntryHandle> Registry::AddEndpoint(const EntryHandle& node_handle
   internal::EndpointEntry& e = endpoint(claim.first);
   // Relaxed: the RMW alone makes ids unique; nothing is published by it.
   EntryHandle handle{claim.first, claim.second,
-                     header().next_id.fetch_add(1, std::memory_order_relaxed)};
+                     header().next_id.fetch_add(1, std::memory_order_relaxed), owner.token};
   // Relaxed stores: published by Activate's release.
   e.id.store(handle.id, std::memory_order_relaxed);
   e.node_id.store(node_handle.id, std::memory_order_relaxed);
@@ -383,7 +383,7 @@ void Registry::SetTransport(const EntryHandle& handle, std::uint32_t transport_i
 
 void Registry::RemoveEndpoint(const EntryHandle& handle) {
   if (handle.index >= config_.max_endpoints || !segment_.writable()) return;
-  if (Release(endpoint(handle.index), handle.epoch)) Bump();
+  if (ReleaseEntry(endpoint(handle.index), handle.epoch, handle.token)) Bump();
 }
 
 absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
@@ -435,20 +435,21 @@ absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
   for (std::uint32_t i = 0; i < config_.max_types; ++i) {
     if (i == index || !same(i)) continue;
     if (i < index) {
-      Release(t, epoch);
+      ReleaseEntry(t, epoch, owner.token);
       return absl::OkStatus();
     }
     internal::TypeEntry& other = type(i);
-    std::uint64_t os = other.state.load(std::memory_order_relaxed);
+    // Acquire: pairs with the other storer's activation.
+    const std::uint64_t os = other.state.load(std::memory_order_acquire);
     if (StateOf(os) != EntryState::kActive) continue;
-    // Relaxed: a hint for FreeClaimed's CAS; stale only makes it skip.
+    // Relaxed: TakeOver's CAS checks it is still the holder.
     const std::uint64_t other_token = other.token.load(std::memory_order_relaxed);
-    const std::uint64_t take = EpochOf(os) + 1;
-    // Acquire: we free an entry another process made; see its writes.
-    if (other.state.compare_exchange_strong(os, MakeState(take, EntryState::kClaiming),
-                                            std::memory_order_acquire,
-                                            std::memory_order_relaxed)) {
-      FreeClaimed(other, take, other_token);
+    // The duplicate's holder may be alive: replacing it is safe because a
+    // type entry is never written after activation, only freed.
+    if (other_token == owner.token) {
+      ReleaseEntry(other, transport::internal::EpochOf(os), owner.token);  // another thread's
+    } else if (TakeOver(other, os, other_token, owner.token)) {
+      FreeTakenOver(other, os, owner.token);
     }
   }
   Bump();

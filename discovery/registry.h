@@ -121,6 +121,7 @@ struct EntryHandle {
   std::uint32_t index = 0;
   std::uint64_t epoch = 0;
   std::uint64_t id = 0;
+  std::uint64_t token = 0;  // the owner's liveness token
 };
 
 // What a reclaiming pass found and did.
@@ -129,11 +130,15 @@ struct ReclaimReport {
   std::vector<EndpointRecord> dead_endpoints;
   std::vector<TypeRecord> dead_types;     // types no live endpoint uses
   std::vector<std::string> topics_unlinked;  // topic segment names
+  // Entries a process died claiming, releasing or reclaiming ("endpoint
+  // entry 17: claiming, holder dead").
+  std::vector<std::string> stuck_entries;
   std::vector<std::string> errors;        // what could not be reclaimed
   int topic_entries_freed = 0;            // rings and subscriber entries
   int liveness_files_removed = 0;
   bool empty() const {
-    return dead_nodes.empty() && dead_endpoints.empty() && dead_types.empty();
+    return dead_nodes.empty() && dead_endpoints.empty() && dead_types.empty() &&
+           stuck_entries.empty();
   }
 };
 
@@ -207,9 +212,9 @@ class Registry {
   static absl::StatusOr<Registry> Attach(transport::ShmOptions options,
                                          transport::Segment segment);
   absl::Status CheckWritable() const;
-  // Claims a free entry of a table of `count` (reclaiming the dead's first
-  // if it is full): {index, epoch}, or ResourceExhausted naming the table
-  // and the RegistryConfig field that sizes it.
+  // Claims a free entry of a table of `count` for `token` (reclaiming the
+  // dead's first if it is full): {index, epoch}, or ResourceExhausted
+  // naming the table and the RegistryConfig field that sizes it.
   template <typename EntryAt>
   absl::StatusOr<std::pair<std::uint32_t, std::uint64_t>> ClaimEntry(
       std::uint32_t count, EntryAt entry_at, std::uint64_t token, absl::string_view table,

@@ -27,11 +27,14 @@
 //   72   8    next_id               source of node and endpoint ids (from 1)
 //   80   48   reserved3
 //
-// Every entry starts with the same two words:
-//   0  8  state   bits 63..8: epoch (+1 on each claim or take-over);
-//                 bits 7..0: EntryState. Every transition is a CAS.
+// Every entry starts with the same two words, and lives by the state
+// machine of transport/entry_state.h (claim, activate, release, take over):
+//   0  8  state   bits 63..8: epoch (+1 on each claim); bits 7..0:
+//                 EntryState. Every transition is a CAS.
 //   8  8  token   liveness token (transport/liveness.h) of the process that
-//                 owns the entry; 0 while nobody does (cleared before kFree)
+//                 holds the entry (owner, claimer or reclaimer); taken
+//                 before the state leaves Free, given back after it is
+//                 Free again; 0 = nobody
 //
 // NodeEntry (256 bytes):
 //   16 id, 24 pid, 28 reserved, 32 start_time (field 22 of /proc/pid/stat),
@@ -63,11 +66,13 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "transport/entry_state.h"
 #include "transport/segment_layout.h"
 
 namespace ringcast::discovery::internal {
 
-inline constexpr std::uint32_t kRegistryLayoutVersion = 1;
+// 2: tokens are taken before an entry leaves Free (entry_state.h).
+inline constexpr std::uint32_t kRegistryLayoutVersion = 2;
 
 inline constexpr std::uint32_t kMaxNodes = 1u << 16;
 inline constexpr std::uint32_t kMaxEndpoints = 1u << 20;
@@ -80,19 +85,10 @@ inline constexpr std::size_t kTopicSize = 256;
 inline constexpr std::size_t kTypeNameSize = 128;
 inline constexpr std::uint32_t kNoTransport = 0xffffffffu;
 
-// Entry states, in the low 8 bits of a state word.
-enum class EntryState : std::uint8_t {
-  kFree = 0,      // nobody owns it; token is 0
-  kClaiming = 1,  // its owner (token, once non-zero) is writing or freeing it
-  kActive = 2,    // complete; readers may copy it
-};
-inline constexpr std::uint64_t MakeState(std::uint64_t epoch, EntryState s) {
-  return epoch << 8 | static_cast<std::uint8_t>(s);
-}
-inline constexpr EntryState StateOf(std::uint64_t word) {
-  return static_cast<EntryState>(word & 0xff);
-}
-inline constexpr std::uint64_t EpochOf(std::uint64_t word) { return word >> 8; }
+using transport::internal::EntryState;
+using transport::internal::EpochOf;
+using transport::internal::MakeState;
+using transport::internal::StateOf;
 
 enum class EndpointKind : std::uint32_t { kPublisher = 1, kSubscriber = 2 };
 inline constexpr std::uint32_t kReliable = 1u << 0;
@@ -207,9 +203,7 @@ static_assert(offsetof(TypeEntry, descriptor_size) == 24);
 static_assert(offsetof(TypeEntry, name) == 64);
 inline constexpr std::uint64_t kDescriptorOffset = sizeof(TypeEntry);
 
-inline constexpr std::uint64_t RoundUp64(std::uint64_t x) {
-  return (x + 63) & ~std::uint64_t{63};
-}
+using transport::internal::RoundUp64;
 inline constexpr std::uint64_t TypeStride(std::uint32_t max_descriptor_size) {
   return sizeof(TypeEntry) + RoundUp64(max_descriptor_size);
 }

@@ -1,9 +1,5 @@
 // Registry::Read and Registry::ReclaimDead: copying entries out, and
 // freeing those of dead processes.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -23,11 +19,10 @@ namespace ringcast::discovery {
 namespace {
 
 using internal::EntryState;
-using internal::EpochOf;
-using internal::FreeClaimed;
 using internal::LoadString;
-using internal::MakeState;
 using internal::StateOf;
+using transport::internal::FreeTakenOver;
+using transport::internal::TakeOver;
 using internal::Word;
 using transport::ShmOptions;
 
@@ -37,12 +32,12 @@ constexpr int kCopyAttempts = 4;
 
 // Liveness of the process behind an entry (design.md: the token decides;
 // pid and start time may prove a reused pid dead within our namespace).
-// With `look_only`, a dead process's liveness file is left in place
-// (transport's IsTokenAlive removes it), so a dry run changes nothing.
+// With `look_only`, a dead process's liveness file is left in place, so a
+// dry run changes nothing.
 class DeathJudge {
  public:
   DeathJudge(const ShmOptions& options, bool look_only)
-      : options_(options), live_(options), look_only_(look_only), my_ns_(PidNamespace()) {}
+      : live_(options, look_only), my_ns_(PidNamespace()) {}
 
   bool Dead(std::uint64_t token, std::uint32_t pid, std::uint64_t start_time,
             std::uint64_t pid_ns) {
@@ -55,25 +50,10 @@ class DeathJudge {
     // token said alive.)
     return it->second != 0 && it->second != start_time;
   }
-  bool TokenDead(std::uint64_t token) {
-    if (!look_only_) return !live_.IsAlive(token);
-    if (token == 0) return true;
-    auto [it, inserted] = looked_.try_emplace(token, false);
-    if (inserted) {
-      const std::string path = absl::StrCat(options_.dir, transport::LivenessName(options_, token));
-      const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      // The owner holds LOCK_EX for life: a lock we can take means it died.
-      it->second = fd < 0 || ::flock(fd, LOCK_SH | LOCK_NB) == 0;
-      if (fd >= 0) ::close(fd);
-    }
-    return it->second;
-  }
+  bool TokenDead(std::uint64_t token) { return live_.IsDead(token); }
 
  private:
-  const ShmOptions& options_;
   transport::LivenessCache live_;
-  bool look_only_;
-  absl::flat_hash_map<std::uint64_t, bool> looked_;
   std::uint64_t my_ns_;
   absl::flat_hash_map<std::uint32_t, std::uint64_t> start_times_;
 };
@@ -177,51 +157,49 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
   ReclaimReport report;
   // Without a writable mapping there is nothing we could free.
   dry_run = dry_run || !segment_.writable();
+  std::uint64_t mine = 0;
+  if (!dry_run) {
+    absl::StatusOr<std::uint64_t> token = transport::ProcessToken(options_);
+    if (!token.ok()) {
+      report.errors.push_back(std::string(token.status().message()));
+      dry_run = true;
+    } else {
+      mine = *token;
+    }
+  }
   DeathJudge judge(options_, dry_run);
   const RegistrySnapshot snap = Read(/*with_types=*/true);
   bool changed = false;
 
-  // Takes a dead entry over (state s -> Claiming(e+1)) and frees it. The
-  // CAS makes exactly one reclaimer win each epoch; a later one may take
-  // over a reclaim whose reclaimer died, which only repeats idempotent work.
-  auto take_over = [&](auto& e, std::uint64_t s, std::uint64_t dead_token) {
+  // Takes entry `e`, seen in state `s` held by dead `holder`, over and
+  // frees it (transport/entry_state.h, T5-T7). The token CAS makes exactly
+  // one reclaimer win; one killed mid-way is taken over in turn.
+  auto take_over = [&](auto& e, std::uint64_t s, std::uint64_t holder) {
     if (dry_run) return true;
-    const std::uint64_t epoch = EpochOf(s) + 1;
-    // Acquire: see the dead owner's writes before we clean after it.
-    if (!e.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
-                                         std::memory_order_acquire,
-                                         std::memory_order_relaxed)) {
-      return false;
-    }
-    FreeClaimed(e, epoch, dead_token);
+    // Held by our own token only when an entry of this process was judged
+    // dead by its pid (a recorded identity that is not ours): we hold it.
+    if (holder != mine && !TakeOver(e, s, holder, mine)) return false;
+    FreeTakenOver(e, s, mine);
     changed = true;
     return true;
   };
-  // An entry stuck in kClaiming with a dead token: its owner died while
-  // registering (or while freeing it, or a reclaimer died reclaiming it).
-  auto dead_claiming = [&](auto& e, std::uint64_t* s, std::uint64_t* token) {
-    // Acquire: pairs with the claim CAS chain, so the token is the
-    // claimer's (or 0, never a previous owner's).
+  // The entry must still be the one a snapshot judged (same state, same id).
+  auto unchanged = [](auto& e, const auto& r, std::uint64_t* s) {
+    // Acquire: pairs with the holder's release of the state.
     *s = e.state.load(std::memory_order_acquire);
-    if (StateOf(*s) != EntryState::kClaiming) return false;
-    *token = e.token.load(std::memory_order_relaxed);
-    return *token != 0 && judge.TokenDead(*token);
+    return StateOf(*s) == EntryState::kActive && e.id.load(std::memory_order_relaxed) == r.id;
   };
 
   absl::flat_hash_set<std::string> topics;
   absl::flat_hash_set<std::uint64_t> live_hashes;
+  std::uint64_t s = 0;
   for (const EndpointRecord& r : snap.endpoints) {
     if (!judge.Dead(r.owner.token, r.owner.pid, r.owner.start_time, r.owner.pid_ns)) {
       live_hashes.insert(r.type_hash);
       continue;
     }
     internal::EndpointEntry& e = endpoint(r.index);
-    // The entry must still be the one we judged (same id), else skip.
-    const std::uint64_t s = e.state.load(std::memory_order_acquire);
-    if (StateOf(s) != EntryState::kActive || e.id.load(std::memory_order_relaxed) != r.id) {
-      continue;
-    }
-    if (take_over(e, s, r.owner.token)) {
+    if (unchanged(e, r, &s) && take_over(e, s, r.owner.token)) {
       report.dead_endpoints.push_back(r);
       topics.insert(r.topic);
     }
@@ -229,15 +207,11 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
   for (const NodeRecord& r : snap.nodes) {
     if (!judge.Dead(r.owner.token, r.owner.pid, r.owner.start_time, r.owner.pid_ns)) continue;
     internal::NodeEntry& e = node(r.index);
-    const std::uint64_t s = e.state.load(std::memory_order_acquire);
-    if (StateOf(s) != EntryState::kActive || e.id.load(std::memory_order_relaxed) != r.id) {
-      continue;
-    }
-    if (take_over(e, s, r.owner.token)) report.dead_nodes.push_back(r);
+    if (unchanged(e, r, &s) && take_over(e, s, r.owner.token)) report.dead_nodes.push_back(r);
   }
   for (const TypeRecord& r : snap.types) {
     internal::TypeEntry& t = type(r.index);
-    const std::uint64_t s = t.state.load(std::memory_order_acquire);
+    s = t.state.load(std::memory_order_acquire);
     // Relaxed: the acquire above ordered the registrant's token store.
     const std::uint64_t token = t.token.load(std::memory_order_relaxed);
     if (StateOf(s) != EntryState::kActive || live_hashes.contains(r.hash) ||
@@ -246,24 +220,38 @@ ReclaimReport Registry::ReclaimDead(bool dry_run) {
     }
     if (take_over(t, s, token)) report.dead_types.push_back(r);
   }
-  // Entries whose owner died half-way through a claim or a release.
-  if (!dry_run) {
-    std::uint64_t s = 0, token = 0;
-    for (std::uint32_t i = 0; i < config_.max_nodes; ++i) {
-      if (dead_claiming(node(i), &s, &token)) take_over(node(i), s, token);
-    }
-    for (std::uint32_t i = 0; i < config_.max_endpoints; ++i) {
-      if (!dead_claiming(endpoint(i), &s, &token)) continue;
-      // Its topic may hold a ring or subscriber entry already.
-      const std::string topic = LoadString(endpoint(i).topic, internal::kTopicSize);
-      if (take_over(endpoint(i), s, token) && transport::ValidateTopicName(topic).ok()) {
-        topics.insert(topic);
+  // Entries whose holder died half-way through a claim, a release or a
+  // reclaim: Claiming with a dead holder is taken over and freed; Free
+  // with a dead holder's token left on it gets the token back.
+  auto sweep = [&](absl::string_view table, std::uint32_t count, auto entry_at,
+                   auto&& on_freed) {
+    for (std::uint32_t i = 0; i < count; ++i) {
+      auto& e = entry_at(i);
+      const std::uint64_t st = e.state.load(std::memory_order_acquire);
+      const std::uint64_t holder = e.token.load(std::memory_order_relaxed);
+      if (holder == 0 || holder == mine || StateOf(st) == EntryState::kActive ||
+          !judge.TokenDead(holder)) {
+        continue;
       }
+      if (StateOf(st) == EntryState::kFree) {
+        if (!dry_run) transport::internal::GiveBackToken(e, holder);
+        continue;
+      }
+      report.stuck_entries.push_back(
+          absl::StrCat(table, " entry ", i, ": claiming, its holder is dead"));
+      if (take_over(e, st, holder)) on_freed(i);
     }
-    for (std::uint32_t i = 0; i < config_.max_types; ++i) {
-      if (dead_claiming(type(i), &s, &token)) take_over(type(i), s, token);
-    }
-  }
+  };
+  sweep("node", config_.max_nodes, [this](std::uint32_t i) -> auto& { return node(i); },
+        [](std::uint32_t) {});
+  sweep("endpoint", config_.max_endpoints,
+        [this](std::uint32_t i) -> auto& { return endpoint(i); }, [&](std::uint32_t i) {
+          // Its topic may hold a ring or subscriber entry already.
+          const std::string topic = LoadString(endpoint(i).topic, internal::kTopicSize);
+          if (transport::ValidateTopicName(topic).ok()) topics.insert(topic);
+        });
+  sweep("type", config_.max_types, [this](std::uint32_t i) -> auto& { return type(i); },
+        [](std::uint32_t) {});
   if (changed) Bump();
   if (dry_run) return report;
 

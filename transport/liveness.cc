@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +17,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "transport/process.h"
+#include "transport/shm_file.h"
+#include "transport/warn.h"
 
 namespace ringcast::transport {
 namespace {
@@ -43,26 +45,25 @@ Registry& Tokens() {
 
 void RemoveTokensAtExit() { ReleaseProcessTokens(); }
 
-std::uint64_t RandomId() {
-  std::uint64_t id = 0;
-  while (id == 0) {
-    if (::getrandom(&id, sizeof id, 0) != sizeof id) id = 0;
-  }
-  return id;
-}
-
-// True if nobody holds a lock on `path` (its owner is dead); removes it then.
-bool RemoveIfUnlocked(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT;
-  // The owner holds LOCK_EX for its whole life: if we can lock, it is gone.
-  const bool dead = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
-  if (dead) ::unlink(path.c_str());
-  ::close(fd);
-  return dead;
-}
-
 }  // namespace
+
+// A file that is not a regular file was planted by someone: its owner's
+// real file is gone, so the owner is dead, but the planted file is left
+// alone (with one warning).
+LivenessFile LookAtLivenessFile(const std::string& path, bool remove) {
+  absl::StatusOr<ShmFile> f = OpenShmFile(path, O_RDONLY);
+  if (absl::IsNotFound(f.status())) return LivenessFile::kDead;
+  if (IsForeignFile(f.status())) {
+    WarnOnce(path, absl::StrCat("skipping liveness name: ", f.status().message()));
+    return LivenessFile::kForeign;
+  }
+  if (!f.ok()) return LivenessFile::kAlive;  // cannot look (another user's file): assume alive
+  // The owner holds LOCK_EX for its whole life: if we can lock, it is gone.
+  if (::flock(f->fd(), LOCK_SH | LOCK_NB) != 0) return LivenessFile::kAlive;
+  if (remove) ::unlink(path.c_str());
+  return LivenessFile::kDead;
+}
+
 
 std::string LivenessName(const ShmOptions& options, std::uint64_t id) {
   return absl::StrFormat("/%s.%u.live.%016x", options.prefix, options.domain, id);
@@ -96,25 +97,35 @@ absl::StatusOr<std::uint64_t> ProcessToken(const ShmOptions& options) {
 
   // Create under a temporary name, lock, then rename into place: a checker
   // must never find the real name unlocked while we are alive.
-  const std::uint64_t id = RandomId();
+  const std::uint64_t id = RandomNonZeroId();
   const std::string path = absl::StrCat(options.dir, LivenessName(options, id));
   const std::string tmp = absl::StrCat(path, ".new");
-  const int fd =
-      ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open(", tmp, ")"));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  // Readable by the group, if one is configured, so that its members can
+  // tell whether we are alive.
+  absl::StatusOr<ShmFile> f =
+      OpenShmFile(tmp, O_RDWR | O_CREAT | O_EXCL, options.group ? 0640 : 0600);
+  if (!f.ok()) return f.status();
+  if ((options.group && (::fchmod(f->fd(), 0640) != 0 ||
+                         ::fchown(f->fd(), static_cast<uid_t>(-1), *options.group) != 0)) ||
+      ::flock(f->fd(), LOCK_EX | LOCK_NB) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    ::close(fd);
     return absl::ErrnoToStatus(err, absl::StrCat("liveness file ", path));
   }
-  r.tokens[key] = Token{id, fd, path};
+  r.tokens[key] = Token{id, f->Release(), path};
   return id;
 }
 
 bool IsTokenAlive(const ShmOptions& options, std::uint64_t id) {
   if (id == 0) return false;
-  return !RemoveIfUnlocked(absl::StrCat(options.dir, LivenessName(options, id)));
+  return LookAtLivenessFile(absl::StrCat(options.dir, LivenessName(options, id)), /*remove=*/true) ==
+         LivenessFile::kAlive;
+}
+
+bool IsTokenAliveNoRemove(const ShmOptions& options, std::uint64_t id) {
+  if (id == 0) return false;
+  return LookAtLivenessFile(absl::StrCat(options.dir, LivenessName(options, id)), /*remove=*/false) ==
+         LivenessFile::kAlive;
 }
 
 int SweepDeadTokens(const ShmOptions& options) {
@@ -136,14 +147,16 @@ int SweepDeadTokens(const ShmOptions& options) {
         (::stat(path.c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 10)) {
       continue;
     }
-    if (RemoveIfUnlocked(path)) ++removed;
+    if (LookAtLivenessFile(path, /*remove=*/true) == LivenessFile::kDead) ++removed;
   }
   return removed;
 }
 
 bool LivenessCache::IsAlive(std::uint64_t id) {
   auto [it, inserted] = known_.try_emplace(id, false);
-  if (inserted) it->second = IsTokenAlive(options_, id);
+  if (inserted) {
+    it->second = look_only_ ? IsTokenAliveNoRemove(options_, id) : IsTokenAlive(options_, id);
+  }
   return it->second;
 }
 

@@ -36,18 +36,31 @@ int SweepDeadTokens(const ShmOptions& options);
 std::string LivenessName(const ShmOptions& options, std::uint64_t id);
 
 // Whether the process owning token `id` is alive. A dead token's file is
-// removed. Token 0 is never alive.
+// removed. Token 0 is never alive. A non-regular file planted at the
+// token's name means its owner's file is gone: dead (the planted file is
+// left in place, with one warning).
 bool IsTokenAlive(const ShmOptions& options, std::uint64_t id);
+// The same, changing nothing: for looks that must not clean (a dry run).
+bool IsTokenAliveNoRemove(const ShmOptions& options, std::uint64_t id);
 
-// Memoises IsTokenAlive over one scan of a table, where many entries share
-// a few processes.
+// What is at a liveness file's path: a file whose owner holds its lock, a
+// file nobody holds (or nothing), or something planted that is not a
+// regular file. With `remove`, a dead owner's file is removed.
+enum class LivenessFile { kAlive, kDead, kForeign };
+LivenessFile LookAtLivenessFile(const std::string& path, bool remove);
+
+// Memoises IsTokenAlive (or, with look_only, IsTokenAliveNoRemove) over
+// one scan of a table, where many entries share a few processes.
 class LivenessCache {
  public:
-  explicit LivenessCache(const ShmOptions& options) : options_(options) {}
+  explicit LivenessCache(const ShmOptions& options, bool look_only = false)
+      : options_(options), look_only_(look_only) {}
   bool IsAlive(std::uint64_t id);
+  bool IsDead(std::uint64_t id) { return !IsAlive(id); }
 
  private:
   const ShmOptions& options_;
+  bool look_only_;
   absl::flat_hash_map<std::uint64_t, bool> known_;
 };
 

@@ -1,12 +1,15 @@
 #include "transport/pool.h"
 
-#include <sys/random.h>
 
 #include <utility>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "transport/names.h"
+#include "transport/process.h"
 #include "transport/status_macros.h"
 
 namespace ringcast::transport {
@@ -34,14 +37,6 @@ std::uint64_t ChunksOffset(std::uint32_t count) {
                  internal::kChunkAlign);
 }
 
-std::uint64_t RandomId() {
-  std::uint64_t id = 0;
-  while (id == 0) {
-    if (::getrandom(&id, sizeof id, 0) != sizeof id) id = 0;
-  }
-  return id;
-}
-
 constexpr std::uint64_t kCountMask = 0xFFFFFFFFull;
 std::uint32_t GenerationOf(std::uint64_t state) { return static_cast<std::uint32_t>(state >> 32); }
 std::uint32_t CountOf(std::uint64_t state) { return static_cast<std::uint32_t>(state & kCountMask); }
@@ -67,7 +62,7 @@ absl::StatusOr<ChunkPool> ChunkPool::Create(const ShmOptions& options,
                                                    chunk_size, " bytes is too large"));
   }
   const std::uint64_t size = chunks_offset + stride * chunk_count;
-  const std::uint64_t id = RandomId();
+  const std::uint64_t id = RandomNonZeroId();
   RINGCAST_ASSIGN_OR_RETURN(
       Segment segment,
       Segment::Create(options, PoolSegmentName(options, id), SegmentKind::kPool, size,
@@ -91,28 +86,77 @@ absl::StatusOr<ChunkPool> ChunkPool::Create(const ShmOptions& options,
   return ChunkPool(id, std::move(segment));
 }
 
-absl::StatusOr<ChunkPool> ChunkPool::Open(const ShmOptions& options, std::uint64_t pool_id) {
+namespace {
+
+absl::StatusOr<ChunkPool> OpenPool(const ShmOptions& options, std::uint64_t pool_id,
+                                   Segment::Access access,
+                                   absl::FunctionRef<ChunkPool(Segment)> make) {
   RINGCAST_ASSIGN_OR_RETURN(Segment segment,
                             Segment::Open(options, PoolSegmentName(options, pool_id),
-                                          SegmentKind::kPool, Segment::Access::kParticipant));
+                                          SegmentKind::kPool, access));
   const std::uint64_t size = segment.size();
   if (size < ControlsOffset()) {
     return absl::DataLossError(absl::StrCat("pool segment ", segment.path(), ": ", size,
                                             " bytes is smaller than its headers"));
   }
-  ChunkPool pool(pool_id, std::move(segment));
-  // Validate the copies ChunkPool() took; never re-read the header.
-  const std::uint64_t count = pool.chunk_count_;
-  if (count == 0 || count > internal::kMaxChunks ||
-      pool.controls_offset_ != ControlsOffset() ||
-      pool.chunks_offset_ != ChunksOffset(pool.chunk_count_) ||
-      pool.chunk_stride_ != ChunkStride(pool.chunk_size_) ||
-      pool.chunks_offset_ > size || pool.chunk_stride_ > (size - pool.chunks_offset_) / count) {
-    return absl::DataLossError(absl::StrCat(
-        "pool segment ", pool.segment_.path(), ": ", count, " chunks of ", pool.chunk_stride_,
-        " bytes at ", pool.chunks_offset_, " do not fit ", size, " bytes; the pool is corrupt"));
-  }
+  return make(std::move(segment));
+}
+
+}  // namespace
+
+absl::StatusOr<ChunkPool> ChunkPool::Open(const ShmOptions& options, std::uint64_t pool_id) {
+  RINGCAST_ASSIGN_OR_RETURN(
+      ChunkPool pool, OpenPool(options, pool_id, Segment::Access::kParticipant,
+                               [&](Segment s) { return ChunkPool(pool_id, std::move(s)); }));
+  RINGCAST_RETURN_IF_ERROR(pool.CheckGeometry());
   return pool;
+}
+
+absl::StatusOr<ChunkPool> ChunkPool::Observe(const ShmOptions& options, std::uint64_t pool_id) {
+  RINGCAST_ASSIGN_OR_RETURN(
+      ChunkPool pool, OpenPool(options, pool_id, Segment::Access::kObserver,
+                               [&](Segment s) { return ChunkPool(pool_id, std::move(s)); }));
+  RINGCAST_RETURN_IF_ERROR(pool.CheckGeometry());
+  return pool;
+}
+
+absl::Status ChunkPool::CheckGeometry() const {
+  // Validate the copies ChunkPool() took; never re-read the header.
+  const std::uint64_t size = segment_.size();
+  const std::uint64_t count = chunk_count_;
+  if (count == 0 || count > internal::kMaxChunks || controls_offset_ != ControlsOffset() ||
+      chunks_offset_ != ChunksOffset(chunk_count_) || chunk_stride_ != ChunkStride(chunk_size_) ||
+      chunks_offset_ > size || chunk_stride_ > (size - chunks_offset_) / count) {
+    return absl::DataLossError(absl::StrCat(
+        "pool segment ", segment_.path(), ": ", count, " chunks of ", chunk_stride_,
+        " bytes at ", chunks_offset_, " do not fit ", size, " bytes; the pool is corrupt"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ChunkPool::Verify() const {
+  auto corrupt = [&](const std::string& what) {
+    return absl::DataLossError(
+        absl::StrCat("pool segment ", segment_.path(), ": ", what, "; the pool is corrupt"));
+  };
+  // Acquire: see the pushers' `next` stores.
+  std::uint32_t at = static_cast<std::uint32_t>(
+      header().free_head.load(std::memory_order_acquire) & kCountMask);
+  std::vector<bool> seen(chunk_count_, false);
+  while (at != 0) {
+    if (at > chunk_count_) {
+      return corrupt(absl::StrCat("free list names chunk ", at - 1, ", valid 0..",
+                                  chunk_count_ - 1));
+    }
+    if (seen[at - 1]) return corrupt(absl::StrCat("free list loops at chunk ", at - 1));
+    seen[at - 1] = true;
+    // Relaxed: a look; see the function comment.
+    if (CountOf(control(at - 1).state.load(std::memory_order_relaxed)) != 0) {
+      return corrupt(absl::StrCat("chunk ", at - 1, " is on the free list but referenced"));
+    }
+    at = control(at - 1).next.load(std::memory_order_relaxed);
+  }
+  return absl::OkStatus();
 }
 
 ChunkPool::ChunkPool(std::uint64_t id, Segment segment) : id_(id), segment_(std::move(segment)) {

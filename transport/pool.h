@@ -34,6 +34,14 @@ class ChunkPool {
                                           std::uint32_t chunk_count);
   // Maps an existing pool (its mapping stays valid after an unlink).
   static absl::StatusOr<ChunkPool> Open(const ShmOptions& options, std::uint64_t pool_id);
+  // Maps an existing pool read-only, without a lock: for Verify.
+  static absl::StatusOr<ChunkPool> Observe(const ShmOptions& options, std::uint64_t pool_id);
+
+  // DataLoss naming the pool and what is wrong if its free list is not a
+  // chain of distinct in-range chunks whose reference counts are 0. A
+  // look, not a lock: a pool in use may change under it, so callers treat
+  // a failure as "corrupt or busy" and look twice.
+  absl::Status Verify() const;
 
   ChunkPool(ChunkPool&&) noexcept = default;
   ChunkPool& operator=(ChunkPool&&) noexcept = default;
@@ -68,6 +76,7 @@ class ChunkPool {
 
  private:
   ChunkPool(std::uint64_t id, Segment segment);
+  absl::Status CheckGeometry() const;
   internal::PoolHeader& header() const {
     return *reinterpret_cast<internal::PoolHeader*>(segment_.base() + sizeof(SegmentHeader));
   }

@@ -1,6 +1,7 @@
 #include "transport/process.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,14 @@ std::int64_t WallNanos() {
   timespec ts;
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::uint64_t RandomNonZeroId() {
+  std::uint64_t id = 0;
+  while (id == 0) {
+    if (::getrandom(&id, sizeof id, 0) != sizeof id) id = 0;
+  }
+  return id;
 }
 
 }  // namespace ringcast::transport

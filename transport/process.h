@@ -17,6 +17,9 @@ std::uint64_t ProcessStartTime(pid_t pid);
 // The executable's name (/proc/<pid>/comm), or "" if unreadable.
 std::string ProcessName(pid_t pid);
 
+// A random 64-bit id, never 0 (getrandom): liveness tokens and pool ids.
+std::uint64_t RandomNonZeroId();
+
 // CLOCK_REALTIME in nanoseconds: publish times are wall-clock so that
 // processes (and people) can compare them.
 std::int64_t WallNanos();

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "transport/fault.h"
 #include "transport/futex.h"
 #include "transport/liveness.h"
 #include "transport/status_macros.h"
@@ -59,6 +60,7 @@ void HeldChunks::Release(int slot) {
   // Clear the record first: a death in between leaks a reference, which
   // is safer than a reclaimer dropping one we no longer hold.
   entries[2 * slot].store(0, std::memory_order_relaxed);
+  RINGCAST_FAULT_POINT("reader.release.cleared");
   pools[slot]->Release(refs[slot]);
   pools[slot].reset();
   --in_use;
@@ -110,17 +112,16 @@ absl::StatusOr<Reader> Reader::Create(const ShmOptions& options, absl::string_vi
 
 Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
                const ReaderOptions& options)
-    : topic_(std::move(topic)), index_(claim.index), subscriber_id_(claim.subscriber_id),
-      options_(options) {
+    : topic_(std::move(topic)), claim_(claim), options_(options) {
   const TopicGeometry& g = topic_->geometry();
   depth_ = g.depth;
   mask_ = g.depth - 1;
   slot_size_ = g.slot_size;
   inline_capacity_ = g.inline_capacity;
-  counters_ = &topic_->subscriber_counters(index_);
-  cursors_ = topic_->cursors(index_);
+  counters_ = &topic_->subscriber_counters(claim_.index);
+  cursors_ = topic_->cursors(claim_.index);
   held_ = std::make_shared<internal::HeldChunks>();
-  held_->entries = topic_->held(index_);
+  held_->entries = topic_->held(claim_.index);
   held_->pools.resize(g.max_held_samples);
   held_->refs.resize(g.max_held_samples);
   // Acquire: pairs with the release bump of every claim and release, so the
@@ -148,8 +149,7 @@ Reader& Reader::operator=(Reader&& other) noexcept {
   if (this != &other) {
     Close();
     topic_ = std::move(other.topic_);
-    index_ = other.index_;
-    subscriber_id_ = other.subscriber_id_;
+    claim_ = other.claim_;
     options_ = other.options_;
     mask_ = other.mask_;
     depth_ = other.depth_;
@@ -180,13 +180,13 @@ void Reader::Close() {
   }
   held_->open = false;
   pools_.clear();
-  topic_->ReleaseSubscriber(index_);
+  topic_->ReleaseSubscriber(claim_);
   topic_->Leave();
   topic_.reset();
 }
 
 const std::atomic<std::uint32_t>& Reader::doorbell() const {
-  return topic_->doorbell(index_).word;
+  return topic_->doorbell(claim_.index).word;
 }
 
 void Reader::Resync() {
@@ -333,6 +333,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
         CountLost(1);
         continue;
       }
+      RINGCAST_FAULT_POINT("reader.take.acquired");
       held_->Record(held_slot, std::move(pool), ref);
       Deliver(ring, seq, publish_ns, static_cast<std::uint32_t>(ref.size), info);
       return ReadResult::kPooled;
@@ -396,7 +397,7 @@ Reader::ReadResult Reader::Next(Buffer* payload, SampleInfo* info,
 
 absl::Status Reader::NoFreeSlot() const {
   return absl::FailedPreconditionError(absl::StrCat(
-      "subscriber ", subscriber_id_, " on ", topic_->topic(), " holds ", held_->in_use,
+      "subscriber ", claim_.subscriber_id, " on ", topic_->topic(), " holds ", held_->in_use,
       " pooled samples, the topic's max_held_samples; release one (destroy its Sample) "
       "before taking another"));
 }
@@ -472,8 +473,8 @@ absl::Status Reader::Wait(absl::Duration timeout) {
       }
     } while (absl::Now() < spin_end);
   }
-  std::atomic<std::uint64_t>& sleeping = topic_->header().sleeping[index_ / 64];
-  const std::uint64_t bit = std::uint64_t{1} << (index_ % 64);
+  std::atomic<std::uint64_t>& sleeping = topic_->header().sleeping[claim_.index / 64];
+  const std::uint64_t bit = std::uint64_t{1} << (claim_.index % 64);
   const std::atomic<std::uint32_t>& bell = doorbell();
   for (;;) {
     // Acquire: pairs with the publisher's release increment, so a sample

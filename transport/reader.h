@@ -137,8 +137,8 @@ class Reader {
 
   std::uint64_t received() const { return received_; }
   std::uint64_t lost() const { return lost_; }
-  std::uint64_t subscriber_id() const { return subscriber_id_; }
-  std::uint32_t subscriber_index() const { return index_; }
+  std::uint64_t subscriber_id() const { return claim_.subscriber_id; }
+  std::uint32_t subscriber_index() const { return claim_.index; }
   const TopicSegment& topic() const { return *topic_; }
   // The word publishers ring; for waiting on many readers at once.
   const std::atomic<std::uint32_t>& doorbell() const;
@@ -184,8 +184,7 @@ class Reader {
   void Close();
 
   std::unique_ptr<TopicSegment> topic_;
-  std::uint32_t index_ = 0;
-  std::uint64_t subscriber_id_ = 0;
+  TopicSegment::SubscriberClaim claim_{};
   ReaderOptions options_;
   std::uint64_t mask_ = 0;
   std::uint32_t depth_ = 0;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,12 +11,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "transport/fault.h"
 #include "transport/process.h"
+#include "transport/shm_file.h"
 #include "transport/status_macros.h"
 
 namespace ringcast::transport {
@@ -43,61 +46,54 @@ int Flock(int fd, int op) {
   return r;
 }
 
-// Takes flock `lock` on `fd` (0 = none) and stats it. On failure closes
-// `fd` and names the call that failed.
-absl::StatusOr<struct stat> LockAndStat(int fd, int lock, absl::string_view path) {
-  struct stat st {};
-  if (lock != 0 && Flock(fd, lock) != 0) {
-    const absl::Status s = Errno(errno, "flock", path);
-    ::close(fd);
-    return s;
-  }
-  if (::fstat(fd, &st) != 0) {
-    const absl::Status s = Errno(errno, "fstat", path);
-    ::close(fd);
-    return s;
-  }
-  return st;
-}
-
-std::string UserName(uid_t uid) {
-  passwd pw;
-  passwd* result = nullptr;
-  char buf[1024];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result) {
-    return absl::StrCat(uid, " (", result->pw_name, ")");
-  }
-  return absl::StrCat(uid);
-}
-
 mode_t CreateMode(const ShmOptions& options) {
   return options.group ? 0660 : 0600;
 }
 
-// Refuses files that another user could have planted or could write.
-absl::Status CheckOwnerAndMode(const ShmOptions& options,
-                               const std::string& path, const struct stat& st) {
+// Refuses files that another user could have planted or could write,
+// naming every problem found (owner and mode). Checked before any lock or
+// map: a squatter's file must not make us wait or read its bytes.
+absl::Status CheckOwnerAndMode(const ShmOptions& options, const std::string& path,
+                               const struct stat& st) {
   const uid_t me = ::geteuid();
   const bool group_ok = options.group && st.st_gid == *options.group;
+  std::vector<std::string> problems;
   if (st.st_uid != me && !group_ok) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "segment ", path, " is owned by uid ", UserName(st.st_uid),
-        ", not by this user (uid ", UserName(me),
-        ")", options.group ? " nor by the configured group" : "",
-        "; a stale or squatted name must be removed by its owner"));
+    problems.push_back(absl::StrCat("is owned by uid ", UserName(st.st_uid),
+                                    ", not by this user (uid ", UserName(me), ")",
+                                    options.group ? " nor by the configured group" : ""));
   }
   const mode_t allowed = CreateMode(options);
-  const mode_t mode = st.st_mode & 0777;
+  const mode_t mode = st.st_mode & 07777;
   if ((mode & ~allowed) != 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "segment %s has mode 0%03o, looser than the configured 0%03o; "
-        "refusing a segment others could write",
-        path, mode, allowed));
+    problems.push_back(
+        absl::StrFormat("has mode 0%03o, looser than the configured 0%03o", mode, allowed));
   }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("segment ", path, " is not a regular file"));
+  if (problems.empty()) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "segment ", path, " ", absl::StrJoin(problems, " and "),
+      "; refusing a segment that others could have planted or could write: remove it (as its "
+      "owner or root) or use another domain or prefix"));
+}
+
+// Opens an existing segment file for `flags` and checks its owner and mode
+// before anything else is done with it.
+absl::StatusOr<ShmFile> OpenExisting(const ShmOptions& options, const std::string& path,
+                                     int flags) {
+  absl::StatusOr<ShmFile> f = OpenShmFile(path, flags);
+  if (absl::IsNotFound(f.status())) {
+    return absl::NotFoundError(absl::StrCat("segment ", path, " does not exist"));
   }
+  if (!f.ok()) return f.status();
+  RINGCAST_RETURN_IF_ERROR(CheckOwnerAndMode(options, path, f->stat()));
+  return f;
+}
+
+// Takes flock `lock` on `f` and re-stats it (a creator may have sized it
+// while we waited).
+absl::Status LockAndStat(ShmFile& f, int lock, absl::string_view path, struct stat* st) {
+  if (Flock(f.fd(), lock) != 0) return Errno(errno, "flock", path);
+  if (::fstat(f.fd(), st) != 0) return Errno(errno, "fstat", path);
   return absl::OkStatus();
 }
 
@@ -178,6 +174,7 @@ absl::StatusOr<std::byte*> Initialise(int fd, const ShmOptions& options,
     }
     return Errno(err, "posix_fallocate", path);
   }
+  RINGCAST_FAULT_POINT("segment.init.allocated");
   RINGCAST_ASSIGN_OR_RETURN(std::byte * base, Map(fd, size, true, path));
   auto* h = reinterpret_cast<SegmentHeader*>(base);
   h->layout_version = kLayoutVersion;
@@ -186,6 +183,7 @@ absl::StatusOr<std::byte*> Initialise(int fd, const ShmOptions& options,
   h->creator_pid = static_cast<std::uint32_t>(::getpid());
   h->creator_start_time = ProcessStartTime(::getpid());
   init(base, size);
+  RINGCAST_FAULT_POINT("segment.init.written");
   // Release: an opener that acquire-loads the magic sees every byte above.
   h->magic.store(kSegmentMagic, std::memory_order_release);
   return base;
@@ -248,78 +246,62 @@ absl::StatusOr<Segment> Segment::OpenOrCreateImpl(const ShmOptions& options,
       absl::SleepFor(absl::Microseconds(std::min(attempt, 100) * 10));
     }
     bool created = true;
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    CreateMode(options));
-    if (fd < 0) {
-      if (errno != EEXIST) return Errno(errno, "open", path);
+    absl::StatusOr<ShmFile> f = OpenShmFile(path, O_RDWR | O_CREAT | O_EXCL, CreateMode(options));
+    if (absl::IsAlreadyExists(f.status())) {
       if (create_only) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("segment ", path, " already exists"));
+        return absl::AlreadyExistsError(absl::StrCat("segment ", path, " already exists"));
       }
       created = false;
-      fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) {
-        if (errno == ENOENT) continue;  // unlinked since: start over
-        return Errno(errno, "open", path);
-      }
-    } else if (::fchmod(fd, CreateMode(options)) != 0 ||
-               (options.group &&
-                ::fchown(fd, static_cast<uid_t>(-1), *options.group) != 0)) {
+      f = OpenExisting(options, path, O_RDWR);
+      if (absl::IsNotFound(f.status())) continue;  // unlinked since: start over
+    }
+    if (!f.ok()) return f.status();
+    if (created && (::fchmod(f->fd(), CreateMode(options)) != 0 ||
+                    (options.group &&
+                     ::fchown(f->fd(), static_cast<uid_t>(-1), *options.group) != 0))) {
       // Exact mode whatever the umask; the group, if configured.
       const absl::Status s = Errno(errno, "fchmod/fchown", path);
       ::unlink(path.c_str());
-      ::close(fd);
       return s;
     }
     // A creator normally gets LOCK_EX at once; if an opener repaired the
     // file in the meantime, it continues as an opener.
-    bool exclusive = created && Flock(fd, LOCK_EX | LOCK_NB) == 0;
-    RINGCAST_ASSIGN_OR_RETURN(struct stat st, LockAndStat(fd, exclusive ? 0 : LOCK_SH, path));
-    if (st.st_nlink == 0) {  // a closer or repairer unlinked it: start over
-      ::close(fd);
-      continue;
+    bool exclusive = created && Flock(f->fd(), LOCK_EX | LOCK_NB) == 0;
+    struct stat st {};
+    if (exclusive) {
+      if (::fstat(f->fd(), &st) != 0) return Errno(errno, "fstat", path);
+    } else {
+      RINGCAST_RETURN_IF_ERROR(LockAndStat(*f, LOCK_SH, path, &st));
     }
-    if (!created) {
-      if (absl::Status s = CheckOwnerAndMode(options, path, st); !s.ok()) {
-        ::close(fd);
-        return s;
-      }
-    }
+    if (st.st_nlink == 0) continue;  // a closer or repairer unlinked it: start over
     bool initialise = exclusive;
-    if (!exclusive && !Initialised(fd, static_cast<std::uint64_t>(st.st_size))) {
+    if (!exclusive && !Initialised(f->fd(), static_cast<std::uint64_t>(st.st_size))) {
       // Its creator died mid-way (or has yet to take its lock). Repair it
       // if nobody else holds it; otherwise look again shortly.
-      if (Flock(fd, LOCK_EX | LOCK_NB) != 0 || ::fstat(fd, &st) != 0 || st.st_nlink == 0) {
-        ::close(fd);
+      if (Flock(f->fd(), LOCK_EX | LOCK_NB) != 0 || ::fstat(f->fd(), &st) != 0 ||
+          st.st_nlink == 0) {
         continue;
       }
       exclusive = true;
       // Someone may have finished it between our two locks.
-      initialise = !Initialised(fd, static_cast<std::uint64_t>(st.st_size));
+      initialise = !Initialised(f->fd(), static_cast<std::uint64_t>(st.st_size));
     }
     std::byte* base = nullptr;
     std::uint64_t mapped = static_cast<std::uint64_t>(st.st_size);
     if (initialise) {
-      absl::StatusOr<std::byte*> m = Initialise(fd, options, path, kind, size, init);
+      absl::StatusOr<std::byte*> m = Initialise(f->fd(), options, path, kind, size, init);
       if (!m.ok()) {
         ::unlink(path.c_str());  // never leave a half-made segment behind
-        ::close(fd);
         return m.status();
       }
       base = *m;
       mapped = size;
     } else {
-      absl::StatusOr<std::byte*> m = Map(fd, mapped, true, path);
-      if (!m.ok()) {
-        ::close(fd);
-        return m.status();
-      }
-      base = *m;
+      RINGCAST_ASSIGN_OR_RETURN(base, Map(f->fd(), mapped, true, path));
       if (absl::Status s =
               CheckHeader(*reinterpret_cast<const SegmentHeader*>(base), path, kind, mapped);
           !s.ok()) {
         ::munmap(base, mapped);
-        ::close(fd);
         return s;
       }
     }
@@ -327,12 +309,11 @@ absl::StatusOr<Segment> Segment::OpenOrCreateImpl(const ShmOptions& options,
     // participant may take LOCK_EX in between and unlink, which the nlink
     // check below notices.
     if (exclusive &&
-        (Flock(fd, LOCK_SH) != 0 || ::fstat(fd, &st) != 0 || st.st_nlink == 0)) {
+        (Flock(f->fd(), LOCK_SH) != 0 || ::fstat(f->fd(), &st) != 0 || st.st_nlink == 0)) {
       ::munmap(base, mapped);
-      ::close(fd);
       continue;
     }
-    return Segment(std::string(name), path, fd, base, mapped, Access::kParticipant);
+    return Segment(std::string(name), path, f->Release(), base, mapped, Access::kParticipant);
   }
 }
 
@@ -356,46 +337,28 @@ absl::StatusOr<Segment> Segment::Open(const ShmOptions& options,
   RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
   const bool participant = access == Access::kParticipant;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    const int fd = ::open(path.c_str(),
-                          (participant ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) {
-        return absl::NotFoundError(absl::StrCat("segment ", path, " does not exist"));
-      }
-      return Errno(errno, "open", path);
-    }
+    RINGCAST_ASSIGN_OR_RETURN(ShmFile f,
+                              OpenExisting(options, path, participant ? O_RDWR : O_RDONLY));
     // A participant waits (LOCK_SH) for a creator still initialising; an
     // observer never locks, and reports such a segment as unavailable.
-    RINGCAST_ASSIGN_OR_RETURN(const struct stat st,
-                              LockAndStat(fd, participant ? LOCK_SH : 0, path));
-    if (st.st_nlink == 0) {
-      ::close(fd);
-      continue;
-    }
-    if (absl::Status s = CheckOwnerAndMode(options, path, st); !s.ok()) {
-      ::close(fd);
-      return s;
-    }
+    struct stat st = f.stat();
+    if (participant) RINGCAST_RETURN_IF_ERROR(LockAndStat(f, LOCK_SH, path, &st));
+    if (st.st_nlink == 0) continue;
     const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
     if (file_size < sizeof(SegmentHeader)) {
-      ::close(fd);
       return absl::UnavailableError(absl::StrCat(
           "segment ", path, " has ", file_size,
-          " bytes, less than a header: its creator is initialising it or died"));
+          " bytes, less than a header: its creator is initialising it or died doing so "
+          "(`ringcast doctor --clean` removes it once its creator is gone)"));
     }
-    absl::StatusOr<std::byte*> base = Map(fd, file_size, participant, path);
-    if (!base.ok()) {
-      ::close(fd);
-      return base.status();
-    }
-    if (absl::Status s = CheckHeader(*reinterpret_cast<const SegmentHeader*>(*base),
-                                     path, kind, file_size);
+    RINGCAST_ASSIGN_OR_RETURN(std::byte* base, Map(f.fd(), file_size, participant, path));
+    if (absl::Status s = CheckHeader(*reinterpret_cast<const SegmentHeader*>(base), path, kind,
+                                     file_size);
         !s.ok()) {
-      ::munmap(*base, file_size);
-      ::close(fd);
+      ::munmap(base, file_size);
       return s;
     }
-    return Segment(std::string(name), path, fd, *base, file_size, access);
+    return Segment(std::string(name), path, f.Release(), base, file_size, access);
   }
   return absl::AbortedError(absl::StrCat("segment ", path, ": gave up after ",
                                          kMaxAttempts, " attempts"));
@@ -410,30 +373,62 @@ absl::Status Segment::Unlink(const ShmOptions& options, absl::string_view name) 
 absl::StatusOr<bool> Segment::UnlinkIfUnused(const ShmOptions& options,
                                              absl::string_view name) {
   RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return false;
-    return Errno(errno, "open", path);
-  }
-  bool unlinked = false;
+  absl::StatusOr<ShmFile> f = OpenShmFile(path, O_RDONLY);
+  if (absl::IsNotFound(f.status())) return false;
+  if (!f.ok()) return f.status();
   struct stat st {};
   // Holding LOCK_EX, nobody participates, and an opener waits on LOCK_SH
   // until we are done, then finds the name gone (nlink 0) and starts over.
-  if (Flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &st) == 0 && st.st_nlink > 0) {
-    unlinked = ::unlink(path.c_str()) == 0;
-  }
-  ::close(fd);
-  return unlinked;
+  return Flock(f->fd(), LOCK_EX | LOCK_NB) == 0 && ::fstat(f->fd(), &st) == 0 &&
+         st.st_nlink > 0 && ::unlink(path.c_str()) == 0;
 }
 
 absl::StatusOr<bool> Segment::IsUnused(const ShmOptions& options,
                                        absl::string_view name) {
   RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return Errno(errno, "open", path);
-  const bool unused = Flock(fd, LOCK_EX | LOCK_NB) == 0;
-  ::close(fd);
-  return unused;
+  RINGCAST_ASSIGN_OR_RETURN(const ShmFile f, OpenShmFile(path, O_RDONLY));
+  return Flock(f.fd(), LOCK_EX | LOCK_NB) == 0;
+}
+
+namespace {
+
+// The condition of the open segment file `f` (lock state included).
+Segment::Condition ConditionOf(const ShmFile& f) {
+  const std::uint64_t size = static_cast<std::uint64_t>(f.stat().st_size);
+  if (Initialised(f.fd(), size)) return Segment::Condition::kReady;
+  // A creator holds LOCK_EX from just after its open until its magic is
+  // stored; participants hold LOCK_SH. Any lock: someone is on it.
+  if (Flock(f.fd(), LOCK_SH | LOCK_NB) != 0) return Segment::Condition::kBeingCreated;
+  // Unlocked without magic: between a creator's open and its lock (a few
+  // microseconds), or left by a dead one. Age tells them apart.
+  const absl::Time changed = absl::TimeFromTimespec(f.stat().st_ctim);
+  if (absl::Now() - changed < Segment::kHalfMadeGrace) return Segment::Condition::kBeingCreated;
+  return Segment::Condition::kHalfMade;
+}
+
+}  // namespace
+
+absl::StatusOr<Segment::Condition> Segment::Check(const ShmOptions& options,
+                                                  absl::string_view name) {
+  RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
+  RINGCAST_ASSIGN_OR_RETURN(const ShmFile f, OpenExisting(options, path, O_RDONLY));
+  return ConditionOf(f);
+}
+
+absl::StatusOr<bool> Segment::RemoveIfHalfMade(const ShmOptions& options,
+                                               absl::string_view name) {
+  RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
+  absl::StatusOr<ShmFile> f = OpenExisting(options, path, O_RDONLY);
+  if (absl::IsNotFound(f.status())) return false;
+  if (!f.ok()) return f.status();
+  if (ConditionOf(*f) != Condition::kHalfMade) return false;
+  // Under LOCK_EX nobody can be creating or repairing it; look once more.
+  struct stat st {};
+  if (Flock(f->fd(), LOCK_EX | LOCK_NB) != 0 || ::fstat(f->fd(), &st) != 0 || st.st_nlink == 0 ||
+      Initialised(f->fd(), static_cast<std::uint64_t>(st.st_size))) {
+    return false;
+  }
+  return ::unlink(path.c_str()) == 0;
 }
 
 Segment::Segment(Segment&& other) noexcept

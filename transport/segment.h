@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "transport/segment_layout.h"
 #include "transport/shm_options.h"
 
@@ -77,6 +78,23 @@ class Segment {
   // True if no participant holds `name` (no live process uses it).
   static absl::StatusOr<bool> IsUnused(const ShmOptions& options,
                                        absl::string_view name);
+
+  // What a look at segment `name` finds, without joining it.
+  enum class Condition {
+    kReady,          // its magic is stored: complete
+    kBeingCreated,   // no magic yet, and its creator holds its lock or made
+                     // it less than kHalfMadeGrace ago
+    kHalfMade,       // no magic (or shorter than a header), nobody holds
+                     // it, older than the grace: its creator died
+  };
+  static constexpr absl::Duration kHalfMadeGrace = absl::Seconds(2);
+  // NotFound if absent; PermissionDenied for a foreign file or owner.
+  static absl::StatusOr<Condition> Check(const ShmOptions& options, absl::string_view name);
+
+  // Unlinks `name` if it is half-made (re-checked under LOCK_EX, so a
+  // creator that comes back to it never loses it). True if it unlinked.
+  static absl::StatusOr<bool> RemoveIfHalfMade(const ShmOptions& options,
+                                               absl::string_view name);
 
   Segment(Segment&& other) noexcept;
   Segment& operator=(Segment&& other) noexcept;

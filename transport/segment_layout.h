@@ -23,7 +23,9 @@
 namespace ringcast::transport {
 
 inline constexpr std::uint64_t kSegmentMagic = 0x5453414347474E52;  // "RNGGCAST"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+// 2: entries take their token before leaving Free (entry_state.h); rings
+// and subscriber entries count anomalies.
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kCacheLine = 64;  // ABI: not hardware_*_size
 
 enum class SegmentKind : std::uint32_t { kRegistry = 1, kTopic = 2, kPool = 3 };
@@ -52,6 +54,13 @@ static_assert(offsetof(SegmentHeader, total_size) == 16);
 static_assert(offsetof(SegmentHeader, creator_pid) == 24);
 static_assert(offsetof(SegmentHeader, header_size) == 28);
 static_assert(offsetof(SegmentHeader, creator_start_time) == 32);
+
+namespace internal {
+// Rounds up to a whole cache line: every table entry starts on one.
+inline constexpr std::uint64_t RoundUp64(std::uint64_t x) {
+  return (x + 63) & ~std::uint64_t{63};
+}
+}  // namespace internal
 
 }  // namespace ringcast::transport
 

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,13 +13,12 @@
 #include "transport/pool.h"
 #include "transport/process.h"
 #include "transport/status_macros.h"
+#include "transport/warn.h"
 
 namespace ringcast::transport {
 namespace {
 
 using internal::EntryState;
-using internal::EpochOf;
-using internal::MakeState;
 using internal::StateOf;
 
 absl::Status OutOfRange(absl::string_view field, std::uint64_t value,
@@ -217,22 +217,20 @@ absl::StatusOr<TopicSegment> TopicSegment::AttachSegment(const ShmOptions& optio
 absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t token,
                                                                  std::uint64_t pool_id) {
   internal::TopicHeader& h = header();
+  LivenessCache live(options_);
   for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
     internal::RingControl& rc = ring_control(i);
-    // Relaxed: the CAS below decides; a stale value only makes it fail.
-    std::uint64_t s = rc.state.load(std::memory_order_relaxed);
-    if (StateOf(s) != EntryState::kFree) continue;
-    const std::uint64_t epoch = EpochOf(s) + 1;
-    // Acquire: we take over the ring; see the previous owner's last head.
-    if (!rc.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
-                                          std::memory_order_acquire)) {
-      continue;
-    }
+    const std::optional<std::uint64_t> epoch =
+        internal::TryClaim(rc, token, [&](std::uint64_t t) { return live.IsDead(t); });
+    if (!epoch) continue;
     RingClaim claim;
     claim.index = i;
+    claim.epoch = *epoch;
+    claim.token = token;
     // Relaxed: ids need only be unique, not ordered.
     claim.publisher_id = h.next_endpoint_id.fetch_add(1, std::memory_order_relaxed);
-    // Relaxed: the acquire CAS above ordered the previous owner's release.
+    // Relaxed: the acquire CASes of the claim ordered the previous owner's
+    // release, so this is its final head.
     claim.start_seq = ring_hot(i).head.load(std::memory_order_relaxed);
     // The previous owner's pool: its samples are about to be overwritten,
     // so its name goes (mappings of it stay valid for samples held).
@@ -240,17 +238,17 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
         old_pool != 0 && old_pool != pool_id) {
       (void)Segment::Unlink(options_, PoolSegmentName(options_, old_pool));
     }
-    rc.owner_token.store(token, std::memory_order_relaxed);
+    // Relaxed stores: published by Activate's release.
     rc.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
     rc.start_seq.store(claim.start_seq, std::memory_order_relaxed);
     rc.owner_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     rc.owner_start_time.store(ProcessStartTime(::getpid()), std::memory_order_relaxed);
     rc.pool_id.store(pool_id, std::memory_order_relaxed);
-    internal::OwnerRecord& record = rc.owners[epoch % internal::kOwnerHistory];
+    rc.anomalies.store(0, std::memory_order_relaxed);
+    internal::OwnerRecord& record = rc.owners[claim.epoch % internal::kOwnerHistory];
     record.start_seq.store(claim.start_seq, std::memory_order_relaxed);
     record.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
-    // Release: a reader that acquire-loads kActive sees the fields above.
-    rc.state.store(MakeState(epoch, EntryState::kActive), std::memory_order_release);
+    if (!internal::Activate(rc, claim.epoch)) continue;  // taken from us: corrupt
     // Release: a reader that sees the new generation rescans and finds us.
     h.ring_generation.fetch_add(1, std::memory_order_release);
     return claim;
@@ -261,36 +259,36 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
       "the topic is created"));
 }
 
-void TopicSegment::ReleaseRing(std::uint32_t index) {
-  internal::RingControl& rc = ring_control(index);
-  // Relaxed: we own the ring, nobody else writes its state while active.
-  const std::uint64_t s = rc.state.load(std::memory_order_relaxed);
-  // Release: the next owner's acquire CAS sees our final head.
-  rc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
-  header().ring_generation.fetch_add(1, std::memory_order_release);
+void TopicSegment::ReleaseRing(const RingClaim& claim) {
+  if (claim.index >= geometry_.max_publishers) return;
+  // Release (inside): the next owner's acquire CAS sees our final head.
+  if (internal::ReleaseEntry(ring_control(claim.index), claim.epoch, claim.token)) {
+    header().ring_generation.fetch_add(1, std::memory_order_release);
+  }
 }
 
 absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
     std::uint64_t token, std::uint32_t flags) {
   internal::TopicHeader& h = header();
+  LivenessCache live(options_);
   for (std::uint32_t i = 0; i < geometry_.max_subscribers; ++i) {
     internal::SubscriberControl& sc = subscriber_control(i);
-    std::uint64_t s = sc.state.load(std::memory_order_relaxed);
-    if (StateOf(s) != EntryState::kFree) continue;
-    const std::uint64_t epoch = EpochOf(s) + 1;
-    // Acquire: see the previous owner's release (and the reclaimer's clears).
-    if (!sc.state.compare_exchange_strong(s, MakeState(epoch, EntryState::kClaiming),
-                                          std::memory_order_acquire)) {
-      continue;
-    }
-    SubscriberClaim claim{i, h.next_endpoint_id.fetch_add(1, std::memory_order_relaxed)};
-    sc.owner_token.store(token, std::memory_order_relaxed);
+    const std::optional<std::uint64_t> epoch =
+        internal::TryClaim(sc, token, [&](std::uint64_t t) { return live.IsDead(t); });
+    if (!epoch) continue;
+    // Relaxed: ids need only be unique.
+    SubscriberClaim claim{i, h.next_endpoint_id.fetch_add(1, std::memory_order_relaxed), *epoch,
+                          token};
+    // Relaxed stores: published by Activate's release.
     sc.subscriber_id.store(claim.subscriber_id, std::memory_order_relaxed);
     sc.owner_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     sc.owner_start_time.store(ProcessStartTime(::getpid()), std::memory_order_relaxed);
     sc.flags.store(flags, std::memory_order_relaxed);
+    sc.anomalies.store(0, std::memory_order_relaxed);
     subscriber_counters(i).received.store(0, std::memory_order_relaxed);
     subscriber_counters(i).lost.store(0, std::memory_order_relaxed);
+    // The held list is empty: its last owner returned every chunk, or its
+    // reclaimer did (clearing each record before returning its chunk).
     // Where the subscriber starts on each ring is fixed before the entry
     // turns active: a publisher that sees this subscriber publishes at or
     // past these cursors, so it never publishes a sample the subscriber
@@ -301,11 +299,10 @@ absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
       // Acquire: samples below head are complete.
       const std::uint64_t head = ring_hot(r).head.load(std::memory_order_acquire);
       const std::uint64_t back = head > geometry_.depth ? head - geometry_.depth : 0;
-      // Relaxed: published by the release store of kActive below.
+      // Relaxed: published by Activate's release.
       start[r].store(transient ? back : head, std::memory_order_relaxed);
     }
-    // Release: observers that acquire kActive see the fields above.
-    sc.state.store(MakeState(epoch, EntryState::kActive), std::memory_order_release);
+    if (!internal::Activate(sc, claim.epoch)) continue;  // taken from us: corrupt
     h.subscriber_generation.fetch_add(1, std::memory_order_release);
     return claim;
   }
@@ -319,16 +316,20 @@ void TopicSegment::ReturnHeldChunks(std::uint32_t index) {
   std::atomic<std::uint64_t>* held_list = held(index);
   for (std::uint32_t k = 0; k < geometry_.max_held_samples; ++k) {
     // Relaxed: the entry's owner is dead (or is us); the acquire CAS that
-    // claimed the entry for freeing ordered its writes.
+    // took the entry over ordered its writes.
     const std::uint64_t pool_id = held_list[2 * k].load(std::memory_order_relaxed);
     if (pool_id == 0) continue;
     const std::uint64_t packed = held_list[2 * k + 1].load(std::memory_order_relaxed);
+    // Clear the record before returning the chunk: if we die in between,
+    // the chunk leaks (safe) instead of being returned twice by the next
+    // reclaimer (which could free a chunk someone still reads).
+    held_list[2 * k].store(0, std::memory_order_relaxed);
     absl::StatusOr<ChunkPool> pool = ChunkPool::Open(options_, pool_id);
     if (pool.ok()) {
+      // Release() bounds the index and ignores a stale generation.
       pool->Release(internal::ChunkRef{pool_id, static_cast<std::uint32_t>(packed >> 32),
                                        static_cast<std::uint32_t>(packed), 0});
     }  // a pool that is gone has nobody left to return chunks to
-    held_list[2 * k].store(0, std::memory_order_relaxed);
   }
 }
 
@@ -339,13 +340,32 @@ void TopicSegment::FreeSubscriberEntry(std::uint32_t index) {
                                           std::memory_order_relaxed);
 }
 
-void TopicSegment::ReleaseSubscriber(std::uint32_t index) {
-  FreeSubscriberEntry(index);
-  internal::SubscriberControl& sc = subscriber_control(index);
-  const std::uint64_t s = sc.state.load(std::memory_order_relaxed);
-  // Release: the next claimer's acquire CAS sees everything we wrote.
-  sc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
-  header().subscriber_generation.fetch_add(1, std::memory_order_release);
+void TopicSegment::ReleaseSubscriber(const SubscriberClaim& claim) {
+  if (claim.index >= geometry_.max_subscribers) return;
+  FreeSubscriberEntry(claim.index);
+  if (internal::ReleaseEntry(subscriber_control(claim.index), claim.epoch, claim.token)) {
+    header().subscriber_generation.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void TopicSegment::CountRingAnomaly(std::uint32_t ring, absl::string_view what) const {
+  if (ring < geometry_.max_publishers) {
+    // Relaxed: a counter for observers.
+    ring_control(ring).anomalies.fetch_add(1, std::memory_order_relaxed);
+  }
+  WarnOnce(absl::StrCat(segment_.path(), "/ring/", what),
+           absl::StrCat("topic ", topic_, " (", segment_.path(), "): ", what,
+                        "; refused and counted (see `ringcast topic info` and `ringcast doctor`)"));
+}
+
+void TopicSegment::CountSubscriberAnomaly(std::uint32_t subscriber, absl::string_view what) const {
+  if (subscriber < geometry_.max_subscribers) {
+    // Relaxed: a counter for observers.
+    subscriber_control(subscriber).anomalies.fetch_add(1, std::memory_order_relaxed);
+  }
+  WarnOnce(absl::StrCat(segment_.path(), "/subscriber/", what),
+           absl::StrCat("topic ", topic_, " (", segment_.path(), "): ", what,
+                        "; refused and counted (see `ringcast topic info` and `ringcast doctor`)"));
 }
 
 bool TopicSegment::Leave() {
@@ -360,45 +380,94 @@ bool TopicSegment::Leave() {
   return true;
 }
 
+std::vector<std::uint64_t> TopicSegment::DrainedPools() const {
+  std::vector<std::uint64_t> drained;
+  for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
+    const internal::RingControl& rc = ring_control(i);
+    // Acquire: pairs with the owner's release of the ring; a ring someone
+    // owns or is claiming keeps its pool.
+    if (StateOf(rc.state.load(std::memory_order_acquire)) != EntryState::kFree) continue;
+    const std::uint64_t pool_id = rc.pool_id.load(std::memory_order_relaxed);
+    if (pool_id == 0) continue;
+    // Acquire: the final head of the departed owner.
+    const std::uint64_t head = ring_hot(i).head.load(std::memory_order_acquire);
+    bool needed = false;
+    for (std::uint32_t k = 0; k < geometry_.max_subscribers && !needed; ++k) {
+      // Acquire: pairs with the claimer's release of kActive (its cursors).
+      if (StateOf(subscriber_control(k).state.load(std::memory_order_acquire)) !=
+          EntryState::kActive) {
+        continue;
+      }
+      // Relaxed: a subscriber's own progress; a stale value only keeps the
+      // pool a little longer.
+      needed = cursors(k)[i].load(std::memory_order_relaxed) < head;
+    }
+    if (!needed) drained.push_back(pool_id);
+  }
+  return drained;
+}
+
+std::vector<std::string> TopicSegment::UnlinkDrainedPools() {
+  std::vector<std::string> unlinked;
+  if (!segment_.writable()) return unlinked;
+  for (std::uint64_t pool_id : DrainedPools()) {
+    for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
+      // The CAS makes one process unlink it, and never a new owner's pool
+      // (a claimer writes its own id over the old one). Relaxed: the name
+      // is the only thing it guards.
+      std::uint64_t expected = pool_id;
+      if (ring_control(i).pool_id.compare_exchange_strong(expected, 0,
+                                                          std::memory_order_relaxed)) {
+        const std::string name = PoolSegmentName(options_, pool_id);
+        if (Segment::Unlink(options_, name).ok()) unlinked.push_back(name);
+        break;
+      }
+    }
+  }
+  return unlinked;
+}
+
 int TopicSegment::ReclaimDead() {
   if (!segment_.writable()) return 0;
+  absl::StatusOr<std::uint64_t> mine = ProcessToken(options_);
+  if (!mine.ok()) return 0;
   LivenessCache live(options_);
   int freed = 0;
-  for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
-    internal::RingControl& rc = ring_control(i);
-    // Acquire: pairs with the claimer's release of kActive (owner_token).
-    std::uint64_t s = rc.state.load(std::memory_order_acquire);
-    if (StateOf(s) != EntryState::kActive ||
-        live.IsAlive(rc.owner_token.load(std::memory_order_relaxed))) {
-      continue;
+  // Takes over entry `e` if its holder is dead (T5 of entry_state.h), runs
+  // `clean`, and frees it (T6, T7). A free entry whose token was left by a
+  // process that died before giving it back just gets the token back.
+  auto reclaim = [&](auto& e, auto&& clean) {
+    // Acquire: pairs with the holder's releases, so the token and every
+    // field it wrote are visible.
+    const std::uint64_t s = e.state.load(std::memory_order_acquire);
+    // Relaxed: ordered by the acquire above; the CAS in TakeOver decides.
+    const std::uint64_t holder = e.token.load(std::memory_order_relaxed);
+    if (holder == 0 || holder == *mine || live.IsAlive(holder)) return false;
+    if (StateOf(s) == EntryState::kFree) {
+      internal::GiveBackToken(e, holder);
+      return false;
     }
-    // The CAS makes exactly one reclaimer free it, and only this epoch.
-    if (rc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kFree),
-                                         std::memory_order_acq_rel)) {
+    if (!internal::TakeOver(e, s, holder, *mine)) return false;
+    clean();
+    internal::FreeTakenOver(e, s, *mine);
+    return true;
+  };
+  for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
+    if (reclaim(ring_control(i), [] {})) {
       header().ring_generation.fetch_add(1, std::memory_order_release);
       ++freed;
-      // Its pool stays: subscribers may still read what its ring holds.
-      // The next owner of the ring, or the topic's last user, unlinks it.
     }
   }
   for (std::uint32_t i = 0; i < geometry_.max_subscribers; ++i) {
-    internal::SubscriberControl& sc = subscriber_control(i);
-    std::uint64_t s = sc.state.load(std::memory_order_acquire);
-    if (StateOf(s) != EntryState::kActive ||
-        live.IsAlive(sc.owner_token.load(std::memory_order_relaxed))) {
-      continue;
-    }
-    // Claim the dead entry first (kClaiming) so nobody reuses it while we
-    // clean it, then free it.
-    if (sc.state.compare_exchange_strong(s, MakeState(EpochOf(s), EntryState::kClaiming),
-                                         std::memory_order_acq_rel)) {
-      ReturnHeldChunks(i);
-      FreeSubscriberEntry(i);
-      sc.state.store(MakeState(EpochOf(s), EntryState::kFree), std::memory_order_release);
+    if (reclaim(subscriber_control(i), [&] {
+          ReturnHeldChunks(i);
+          FreeSubscriberEntry(i);
+        })) {
       header().subscriber_generation.fetch_add(1, std::memory_order_release);
       ++freed;
     }
   }
+  UnlinkDrainedPools();
   return freed;
 }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -139,10 +140,19 @@ class TopicSegment {
   static constexpr std::uint32_t kMaxLoans = 4;
 
   // Frees the rings and subscriber entries whose processes are dead (see
-  // liveness.h): returns the chunks a dead subscriber held and unlinks a
-  // dead publisher's pool once nobody maps it. Returns how many entries it
-  // freed. Participants only.
+  // liveness.h and entry_state.h), whether they died owning, claiming or
+  // freeing them or reclaiming them for someone else: returns the chunks a
+  // dead subscriber held, and unlinks the pools of departed publishers
+  // that no subscriber still needs (UnlinkDrainedPools). Returns how many
+  // entries it freed. Participants only.
   int ReclaimDead();
+
+  // Unlinks the pool of every ring without a live owner once no live
+  // subscriber has unread samples on that ring (a process that mapped the
+  // pool keeps its mapping). Returns the pool segment names it unlinked.
+  std::vector<std::string> UnlinkDrainedPools();
+  // The pool ids UnlinkDrainedPools would unlink now (a look; observers too).
+  std::vector<std::uint64_t> DrainedPools() const;
 
   // Claims a free ring for a publisher with liveness token `token`. The new
   // owner continues the ring's sequence from its head. ResourceExhausted
@@ -151,17 +161,27 @@ class TopicSegment {
     std::uint32_t index;
     std::uint64_t publisher_id;
     std::uint64_t start_seq;
+    std::uint64_t epoch;
+    std::uint64_t token;
   };
   absl::StatusOr<RingClaim> ClaimRing(std::uint64_t token, std::uint64_t pool_id = 0);
-  void ReleaseRing(std::uint32_t index);
+  void ReleaseRing(const RingClaim& claim);
 
   struct SubscriberClaim {
     std::uint32_t index;
     std::uint64_t subscriber_id;
+    std::uint64_t epoch;
+    std::uint64_t token;
   };
   absl::StatusOr<SubscriberClaim> ClaimSubscriber(std::uint64_t token,
                                                   std::uint32_t flags);
-  void ReleaseSubscriber(std::uint32_t index);
+  void ReleaseSubscriber(const SubscriberClaim& claim);
+
+  // Counts a corrupt value the owner of ring `ring` (or subscriber entry
+  // `subscriber`) met and refused, visible to `ringcast topic info` and
+  // `doctor`; warns once per process and kind.
+  void CountRingAnomaly(std::uint32_t ring, absl::string_view what) const;
+  void CountSubscriberAnomaly(std::uint32_t subscriber, absl::string_view what) const;
 
   // Stops participating; unlinks the segment, and the chunk pools its rings
   // name, if nobody else uses it.

@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "transport/entry_state.h"
 #include "transport/segment_layout.h"
 
 namespace ringcast::transport::internal {
@@ -67,17 +68,6 @@ inline constexpr std::uint32_t kSlotHeaderSize = 16;
 inline constexpr std::uint32_t kSizeBits = 24;
 inline constexpr std::uint32_t kPooledSize = (1u << kSizeBits) - 1;
 inline constexpr std::uint64_t kStampMask = (std::uint64_t{1} << 40) - 1;
-
-// Entry states, in the low 8 bits of a state word; the upper 56 bits count
-// claims (the epoch), so a CAS on the word can never confuse two owners.
-enum class EntryState : std::uint8_t { kFree = 0, kClaiming = 1, kActive = 2 };
-inline constexpr std::uint64_t MakeState(std::uint64_t epoch, EntryState s) {
-  return epoch << 8 | static_cast<std::uint8_t>(s);
-}
-inline constexpr EntryState StateOf(std::uint64_t word) {
-  return static_cast<EntryState>(word & 0xff);
-}
-inline constexpr std::uint64_t EpochOf(std::uint64_t word) { return word >> 8; }
 
 struct alignas(kCacheLine) TopicHeader {
   char type_name[kTypeNameSize];
@@ -112,12 +102,12 @@ static_assert(offsetof(TopicHeader, ring_generation) == 256,
 static_assert(offsetof(TopicHeader, sleeping) == 320,
               "the sleeping mask is the one line a publisher reads per publish");
 
-// Lines 0-1 of a ring: who owns it, and who owned it. Written on claim and
-// release only.
-//   0 state, 8 owner_token, 16 publisher_id, 24 start_seq (the first
-//   sequence this owner publishes), 32 owner_pid, 40 owner_start_time,
-//   48 pool_id (the owner's chunk pool, see pool_layout.h; 0 = none),
-//   64 owners[4]: {start_seq, publisher_id} of the owner of epoch e at
+// Lines 0-1 of a ring: who owns it, and who owned it. Written on claim,
+// release and reclaim only (entry_state.h has the state machine).
+//   0 state, 8 token, 16 publisher_id, 24 start_seq (the first sequence
+//   this owner publishes), 32 owner_pid, 40 owner_start_time, 48 pool_id
+//   (the owner's chunk pool, see pool_layout.h; 0 = none), 56 anomalies
+//   (corrupt values this ring's publisher met and refused), 64 owners[4]: {start_seq, publisher_id} of the owner of epoch e at
 //   index e % 4, so a reader that missed a few claims still attributes the
 //   samples left in the ring to the right publisher.
 inline constexpr std::uint32_t kOwnerHistory = 4;
@@ -127,17 +117,19 @@ struct OwnerRecord {
 };
 struct alignas(kCacheLine) RingControl {
   std::atomic<std::uint64_t> state;
-  std::atomic<std::uint64_t> owner_token;
+  std::atomic<std::uint64_t> token;
   std::atomic<std::uint64_t> publisher_id;
   std::atomic<std::uint64_t> start_seq;
   std::atomic<std::uint32_t> owner_pid;
   std::uint32_t reserved0;
   std::atomic<std::uint64_t> owner_start_time;
   std::atomic<std::uint64_t> pool_id;  // the owner's chunk pool; 0 = none
-  std::uint8_t reserved1[8];
+  std::atomic<std::uint64_t> anomalies;
   OwnerRecord owners[kOwnerHistory];
 };
 static_assert(sizeof(RingControl) == 128);
+static_assert(offsetof(RingControl, token) == 8);
+static_assert(offsetof(RingControl, anomalies) == 56);
 static_assert(offsetof(RingControl, owner_start_time) == 40);
 static_assert(offsetof(RingControl, pool_id) == 48);
 static_assert(offsetof(RingControl, owners) == 64);
@@ -165,19 +157,24 @@ inline constexpr std::uint64_t SlotWord(std::uint64_t stamp, std::uint32_t size)
   return StampOf(stamp) << kSizeBits | size;
 }
 
-// Line 0 of a subscriber entry: who owns it. Written on claim and release.
-//   0 state, 8 owner_token, 16 subscriber_id, 24 owner_pid, 28 flags,
-//   32 owner_start_time.
+// Line 0 of a subscriber entry: who owns it. Written on claim, release and
+// reclaim (and on the rare anomaly).
+//   0 state, 8 token, 16 subscriber_id, 24 owner_pid, 28 flags,
+//   32 owner_start_time, 40 anomalies (corrupt values this subscriber met
+//   and refused).
 struct alignas(kCacheLine) SubscriberControl {
   std::atomic<std::uint64_t> state;
-  std::atomic<std::uint64_t> owner_token;
+  std::atomic<std::uint64_t> token;
   std::atomic<std::uint64_t> subscriber_id;
   std::atomic<std::uint32_t> owner_pid;
   std::atomic<std::uint32_t> flags;
   std::atomic<std::uint64_t> owner_start_time;
-  std::uint8_t reserved[24];
+  std::atomic<std::uint64_t> anomalies;
+  std::uint8_t reserved[16];
 };
 static_assert(sizeof(SubscriberControl) == 64);
+static_assert(offsetof(SubscriberControl, token) == 8);
+static_assert(offsetof(SubscriberControl, anomalies) == 40);
 inline constexpr std::uint32_t kSubscriberReliable = 1u << 0;
 inline constexpr std::uint32_t kSubscriberTransientLocal = 1u << 1;
 
@@ -203,7 +200,6 @@ static_assert(sizeof(SubscriberCounters) == 16);
 inline constexpr std::uint64_t kSubscriberCountersOffset = 128;
 inline constexpr std::uint64_t kSubscriberCursorsOffset = 144;
 
-inline constexpr std::uint64_t RoundUp64(std::uint64_t x) { return (x + 63) & ~std::uint64_t{63}; }
 inline constexpr std::uint64_t RingStride(std::uint32_t depth, std::uint32_t slot_size) {
   return sizeof(RingControl) + sizeof(RingHot) + std::uint64_t{depth} * slot_size;
 }

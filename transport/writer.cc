@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "transport/fault.h"
 #include "transport/futex.h"
 #include "transport/liveness.h"
 #include "transport/process.h"
@@ -69,16 +70,18 @@ absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_vi
 
 Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
                std::unique_ptr<ChunkPool> pool)
-    : topic_(std::move(topic)), pool_(std::move(pool)), ring_(claim.index),
-      publisher_id_(claim.publisher_id), next_seq_(claim.start_seq) {
+    : topic_(std::move(topic)), pool_(std::move(pool)), claim_(claim),
+      next_seq_(claim.start_seq) {
   const TopicGeometry& g = topic_->geometry();
   mask_ = g.depth - 1;
   slot_size_ = g.slot_size;
   inline_capacity_ = g.inline_capacity;
   max_message_size_ = g.max_message_size;
   sleeping_words_ = (g.max_subscribers + 63) / 64;
-  slots_ = topic_->slots(ring_);
-  hot_ = &topic_->ring_hot(ring_);
+  const std::uint32_t in_last = g.max_subscribers - 64 * (sleeping_words_ - 1);
+  last_word_mask_ = in_last == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_last) - 1;
+  slots_ = topic_->slots(claim_.index);
+  hot_ = &topic_->ring_hot(claim_.index);
   if (pool_ != nullptr) slot_refs_.resize(g.depth);
   // Relaxed: we own the ring; the claim's acquire CAS ordered these.
   bytes_ = hot_->bytes.load(std::memory_order_relaxed);
@@ -93,8 +96,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     pool_ = std::move(other.pool_);
     loans_ = std::move(other.loans_);
     slot_refs_ = std::move(other.slot_refs_);
-    ring_ = other.ring_;
-    publisher_id_ = other.publisher_id_;
+    claim_ = other.claim_;
     next_seq_ = other.next_seq_;
     bytes_ = other.bytes_;
     mask_ = other.mask_;
@@ -102,6 +104,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     inline_capacity_ = other.inline_capacity_;
     max_message_size_ = other.max_message_size_;
     sleeping_words_ = other.sleeping_words_;
+    last_word_mask_ = other.last_word_mask_;
     slots_ = other.slots_;
     hot_ = other.hot_;
   }
@@ -113,8 +116,11 @@ Writer::~Writer() { Close(); }
 void Writer::Close() {
   if (topic_ == nullptr) return;
   // The ring's chunk references stay: subscribers may still drain the ring.
-  // The pool segment goes when the last process mapping it leaves.
-  topic_->ReleaseRing(ring_);
+  // Our pool's name goes now if no subscriber lags on our ring, else when
+  // the last one has drained it (or the topic's last user leaves); a
+  // process that mapped it keeps its mapping.
+  topic_->ReleaseRing(claim_);
+  topic_->UnlinkDrainedPools();
   topic_->Leave();
   topic_.reset();
   pool_.reset();
@@ -137,11 +143,18 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
         " loans outstanding, the most a pool is sized for; publish or drop one first"));
   }
   std::optional<internal::ChunkRef> ref = pool_->Allocate();
+  RINGCAST_FAULT_POINT("pool.loan.allocated");
   if (!ref) {
+    if (absl::Status corrupt = pool_->Verify(); !corrupt.ok()) {
+      topic_->CountRingAnomaly(claim_.index, "its chunk pool's free list is corrupt");
+      return absl::DataLossError(absl::StrCat("loan on ", topic_->topic(), ": ",
+                                              corrupt.message(),
+                                              "; recreate the publisher to get a fresh pool"));
+    }
     // The sizing makes this impossible unless a process died in the few
     // instructions between taking a reference and recording it.
     return absl::ResourceExhaustedError(absl::StrCat(
-        "chunk pool of publisher ", publisher_id_, " on ", topic_->topic(),
+        "chunk pool of publisher ", claim_.publisher_id, " on ", topic_->topic(),
         " is empty although sized for depth + every subscriber's max_held_samples + ",
         TopicSegment::kMaxLoans, " loans; a chunk reference leaked"));
   }
@@ -154,7 +167,7 @@ absl::Status Writer::Publish(ChunkLoan&& loan) {
   if (loan.pool_ == nullptr || loan.pool_ != pool_.get()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "publish of a chunk loan that is empty or belongs to another publisher than ",
-        publisher_id_, " on ", topic_->topic()));
+        claim_.publisher_id, " on ", topic_->topic()));
   }
   const internal::ChunkRef ref = loan.ref_;
   loan.pool_ = nullptr;  // the loan's reference becomes the ring's
@@ -204,9 +217,11 @@ void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t si
   std::atomic_thread_fence(std::memory_order_release);
   const std::int64_t now = WallNanos();
   slot->publish_ns.store(now, std::memory_order_relaxed);
+  RINGCAST_FAULT_POINT("publish.slot.odd");
   internal::StoreWordsRelaxed(bytes, size, reinterpret_cast<std::atomic<std::uint64_t>*>(slot + 1));
   // Release: whoever acquire-loads the even stamp sees size, time and words.
   slot->word.store(internal::SlotWord(2 * seq + 2, size_field), std::memory_order_release);
+  RINGCAST_FAULT_POINT("publish.committed");
   next_seq_ = seq + 1;
   bytes_ += size;
   // Release: whoever acquire-loads head > seq finds slot `seq` complete.
@@ -229,6 +244,12 @@ void Writer::RingSleepers() {
     if (h.sleeping[w].load(std::memory_order_relaxed) == 0) continue;
     // Acquire: claim every sleeper of this word at once.
     std::uint64_t bits = h.sleeping[w].exchange(0, std::memory_order_acquire);
+    // Bits past the subscriber table come from a stray or hostile write:
+    // never follow them outside the table (the exchange cleared them).
+    if (w + 1 == sleeping_words_ && (bits & ~last_word_mask_) != 0) {
+      bits &= last_word_mask_;
+      topic_->CountRingAnomaly(claim_.index, "sleeping mask has bits past max_subscribers");
+    }
     while (bits != 0) {
       const std::uint32_t i = w * 64 + static_cast<std::uint32_t>(std::countr_zero(bits));
       bits &= bits - 1;

@@ -79,8 +79,8 @@ class Writer {
   // Publishes a loaned chunk by reference.
   absl::Status Publish(ChunkLoan&& loan);
 
-  std::uint64_t publisher_id() const { return publisher_id_; }
-  std::uint32_t ring_index() const { return ring_; }
+  std::uint64_t publisher_id() const { return claim_.publisher_id; }
+  std::uint32_t ring_index() const { return claim_.index; }
   // The sequence number the next Publish will carry.
   std::uint64_t next_sequence() const { return next_seq_; }
   const TopicSegment& topic() const { return *topic_; }
@@ -100,8 +100,7 @@ class Writer {
   std::unique_ptr<ChunkPool> pool_;
   std::unique_ptr<std::uint32_t> loans_ = std::make_unique<std::uint32_t>(0);
   std::vector<internal::ChunkRef> slot_refs_;  // the ring's reference per slot
-  std::uint32_t ring_ = 0;
-  std::uint64_t publisher_id_ = 0;
+  TopicSegment::RingClaim claim_{};
   std::uint64_t next_seq_ = 0;
   std::uint64_t bytes_ = 0;
   std::uint64_t mask_ = 0;
@@ -109,6 +108,7 @@ class Writer {
   std::uint32_t inline_capacity_ = 0;
   std::uint64_t max_message_size_ = 0;
   std::uint32_t sleeping_words_ = 0;
+  std::uint64_t last_word_mask_ = 0;  // subscribers that exist in the last word
   std::byte* slots_ = nullptr;
   internal::RingHot* hot_ = nullptr;
 };

@@ -116,6 +116,7 @@ TEST(ReclaimTest, KillNineThenOneListingLeavesNothingBehind) {
   EXPECT_TRUE(snap.endpoints.empty());
   EXPECT_TRUE(snap.types.empty()) << "a type nobody uses, stored by the dead";
   EXPECT_TRUE(reg->Leave());
+  transport::ReleaseProcessTokens();  // the reclaimer's own liveness file, as at exit
   const std::vector<std::string> left = FilesWithPrefix(kShmDir, o.prefix + ".");
   EXPECT_TRUE(left.empty()) << left.size() << " files left, first " << left[0];
 }
@@ -285,6 +286,7 @@ TEST(ReclaimTest, DoctorFindsAndCleansTopicsOutsideTheRegistry) {
   EXPECT_FALSE(FilesWithPrefix(kShmDir, o.prefix + ".").empty()) << "looking removes nothing";
   const OrphanReport clean = FindOrphans(o, /*clean=*/true);
   EXPECT_EQ(clean.orphan_topics.size(), 1u);
+  transport::ReleaseProcessTokens();  // the cleaner's own liveness file, as at exit
   const std::vector<std::string> left = FilesWithPrefix(kShmDir, o.prefix + ".");
   EXPECT_TRUE(left.empty()) << left.size() << " files left, first " << left[0];
   EXPECT_TRUE(FindOrphans(o, false).empty());

@@ -169,8 +169,8 @@ TEST(RingTest, SubscriberStartIsFixedBeforeItsEntryTurnsActive) {
   // Relaxed: written before the entry's release of kActive, in this thread.
   EXPECT_EQ(t->cursors(fresh->index)[w->ring_index()].load(std::memory_order_relaxed), 100u);
   EXPECT_EQ(t->cursors(late->index)[w->ring_index()].load(std::memory_order_relaxed), 36u);
-  t->ReleaseSubscriber(fresh->index);
-  t->ReleaseSubscriber(late->index);
+  t->ReleaseSubscriber(*fresh);
+  t->ReleaseSubscriber(*late);
   t->Leave();
 }
 
