@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -270,10 +271,14 @@ absl::StatusOr<DoctorReport> Doctor(const ShmOptions& options, bool clean) {
   if (r.ok()) {
     report.registry = r->ReclaimDead(/*dry_run=*/!clean);
     if (clean) r->Leave();
-  } else if (!absl::IsNotFound(r.status())) {
-    report.errors.push_back(std::string(r.status().message()));
   }
   report.orphans = discovery::FindOrphans(options, clean);
+  // A registry refused as planted or another user's is listed among the
+  // foreign files already: said once, not again as an error.
+  if (!r.ok() && !absl::IsNotFound(r.status()) &&
+      !absl::c_linear_search(report.orphans.foreign_files, r.status().message())) {
+    report.errors.push_back(std::string(r.status().message()));
+  }
   for (const std::string& e : report.registry.errors) report.errors.push_back(e);
   for (const std::string& e : report.orphans.errors) report.errors.push_back(e);
   return report;

@@ -172,9 +172,15 @@ int Main(int argc, char** argv) {
     absl::StatusOr<DoctorReport> report = Doctor(options, clean);
     if (!report.ok()) return Fail(report.status());
     std::fputs((json ? DoctorJson(*report) : DoctorText(*report)).c_str(), stdout);
-    // Non-zero when something is stale (and was not cleaned), or when
-    // something could not be checked at all.
-    if (!report->errors.empty()) return 1;
+    // Non-zero when something is stale (and was not cleaned), when
+    // something could not be checked at all, or when something is there
+    // that --clean never removes: a file someone planted at one of our
+    // names, corrupt values met, a corrupt pool.
+    const discovery::OrphanReport& o = report->orphans;
+    if (!report->errors.empty() || !o.foreign_files.empty() || !o.anomalies.empty() ||
+        !o.corrupt_pools.empty()) {
+      return 1;
+    }
     return report->healthy() || clean ? 0 : 1;
   }
   std::string given;

@@ -87,9 +87,22 @@ absl::StatusOr<ShmFile> OpenShmFile(const std::string& path, int flags, mode_t m
       case ENXIO:   // a socket, or a FIFO opened write-only
       case ENODEV:  // a device without a driver
         return ForeignFileError(path);
+      case EACCES: {
+        // Another user's file we may not open: say whose it is, as the
+        // owner and mode check would have had we been able to open it.
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              path, " is ", DescribePath(path), ", which this user (uid ",
+              UserName(::geteuid()), ") may not open; remove it (as its owner or root), or use "
+              "another domain or prefix"));
+        }
+        break;
+      }
       default:
-        return absl::ErrnoToStatus(err, absl::StrCat("open(", path, ")"));
+        break;
     }
+    return absl::ErrnoToStatus(err, absl::StrCat("open(", path, ")"));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -62,8 +62,10 @@ class ShmFile {
 // with `mode`) plus O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY, and refuses
 // anything that is not a regular file. NotFound if absent (without
 // O_CREAT); AlreadyExists if O_EXCL and present; PermissionDenied (see
-// DescribeForeign) for a FIFO, link, directory, socket or device; other
-// errno values as absl::ErrnoToStatus naming the call and the path.
+// DescribeForeign) for a FIFO, link, directory, socket or device;
+// PermissionDenied describing the file (DescribePath) for one this user may
+// not open; other errno values as absl::ErrnoToStatus naming the call and
+// the path.
 absl::StatusOr<ShmFile> OpenShmFile(const std::string& path, int flags, mode_t mode = 0);
 
 // What `path` is, for a refusal: "a FIFO owned by uid 1000 (bob), mode
