@@ -126,6 +126,7 @@ absl::Status ChunkPool::CheckGeometry() const {
   const std::uint64_t count = chunk_count_;
   if (count == 0 || count > internal::kMaxChunks || controls_offset_ != ControlsOffset() ||
       chunks_offset_ != ChunksOffset(chunk_count_) || chunk_stride_ != ChunkStride(chunk_size_) ||
+      chunk_size_ > chunk_stride_ ||  // a size near 2^64 wraps its stride to 0
       chunks_offset_ > size || chunk_stride_ > (size - chunks_offset_) / count) {
     return absl::DataLossError(absl::StrCat(
         "pool segment ", segment_.path(), ": ", count, " chunks of ", chunk_stride_,

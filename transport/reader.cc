@@ -1,5 +1,6 @@
 #include "transport/reader.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -364,6 +365,10 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
     // Acquire: samples below head are complete.
     const std::uint64_t head = ring.hot->head.load(std::memory_order_acquire);
     std::uint64_t oldest = head + 1 > depth_ ? head + 1 - depth_ : 0;
+    // Never past the sample the slot holds (`diff` stamps, 2 per sample,
+    // past ours): a head scribbled far ahead would send us where the
+    // publisher never gets. A head that truly raced that far laps us again.
+    oldest = std::min(oldest, seq + static_cast<std::uint64_t>(diff) / 2);
     if (oldest <= seq) oldest = seq + 1;  // a corrupt head must not stall us
     CountLost(oldest - seq);
     ring.cursor = oldest;
@@ -391,7 +396,12 @@ Reader::ReadResult Reader::Next(Buffer* payload, SampleInfo* info,
     }
     drained_inactive = drained_inactive || !ring.active;
   }
-  if (drained_inactive) RebuildPolled();
+  if (drained_inactive) {
+    RebuildPolled();
+    // We may have been the last subscriber a departed publisher's pool
+    // was kept for: its name can go now (rare: once per drained ring).
+    if (polled_.size() < n) topic_->UnlinkDrainedPools();
+  }
   return ReadResult::kEmpty;
 }
 
