@@ -181,7 +181,12 @@ void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
       if (!verified.ok()) report->corrupt_pools.push_back(std::string(verified.message()));
       continue;
     }
-    if (pools.named.contains(id) || Young(options, name)) continue;
+    // No ring names it: its publisher died (or left) between creating it
+    // and claiming a ring. Its creator and every reader hold a lock on it
+    // while they live, so an unlocked one is nobody's.
+    if (pools.named.contains(id)) continue;
+    const absl::StatusOr<bool> unused = Segment::IsUnused(options, name);
+    if (!unused.ok() || !*unused) continue;
     report->orphan_pools.push_back(absl::StrCat(name, " (no topic names it)"));
     if (clean) (void)Segment::UnlinkIfUnused(options, name);
   }

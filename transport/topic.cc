@@ -132,6 +132,12 @@ absl::StatusOr<TopicGeometry> ReadGeometry(const Segment& segment) {
                                          " is not a multiple of 64 in 64..65536"));
   }
   g.inline_capacity = g.slot_size - internal::kSlotHeaderSize;
+  // A publisher sizes its pool's chunks by this: bound it as
+  // ValidateTopicConfig does, or a chunk stride computed from it wraps.
+  if (g.max_message_size > (std::uint64_t{1} << 40)) {
+    return Corrupt(segment, absl::StrCat("max_message_size ", g.max_message_size,
+                                         " exceeds 1 TiB"));
+  }
   if (g.max_publishers == 0 || g.max_publishers > internal::kMaxPublishers ||
       g.max_subscribers == 0 || g.max_subscribers > internal::kMaxSubscribers ||
       g.max_held_samples > internal::kMaxHeldSamples) {
@@ -232,6 +238,19 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
     // Relaxed: the acquire CASes of the claim ordered the previous owner's
     // release, so this is its final head.
     claim.start_seq = ring_hot(i).head.load(std::memory_order_relaxed);
+    // A previous owner killed between committing a slot and advancing the
+    // head left one complete sample past the head, which readers may have
+    // taken: continue after it, never reuse its sequence.
+    const auto* slot = reinterpret_cast<const internal::SlotHeader*>(
+        slots(i) + (claim.start_seq & (geometry_.depth - 1)) * geometry_.slot_size);
+    // Relaxed: ordered by the claim's acquire like the head above.
+    if (internal::StampOf(slot->word.load(std::memory_order_relaxed) >> internal::kSizeBits) ==
+        internal::StampOf(2 * claim.start_seq + 2)) {
+      ++claim.start_seq;
+      // Relaxed: published by Activate's release; readers lapped or
+      // observing read the head for statistics only.
+      ring_hot(i).head.store(claim.start_seq, std::memory_order_relaxed);
+    }
     // The previous owner's pool: its samples are about to be overwritten,
     // so its name goes (mappings of it stay valid for samples held).
     if (const std::uint64_t old_pool = rc.pool_id.load(std::memory_order_relaxed);

@@ -302,6 +302,58 @@ TEST(PooledTopicTest, PooledSamplesOutliveTheirPublisher) {
   EXPECT_EQ(r->lost(), 0u);
 }
 
+// A departed publisher's pool keeps its name while a subscriber still has
+// its samples to read (even one that never mapped it), and loses it as
+// soon as the last one has drained them: it never outlives its use.
+TEST(PooledTopicTest, DepartedPublishersPoolGoesOnceDrained) {
+  const ShmOptions o = UniqueOptions();
+  const TopicConfig c = PooledConfig(4096, 8);
+  const std::string pools = o.prefix + ".0.p.";
+  absl::StatusOr<Reader> r = Reader::Create(o, "/blob", c);
+  ASSERT_TRUE(r.ok());
+  {
+    absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+    ASSERT_TRUE(w.ok());
+    std::vector<std::byte> m(4096);
+    FillMessage(absl::MakeSpan(m), 0);
+    ASSERT_TRUE(w->Publish(m).ok());
+  }
+  EXPECT_EQ(FilesWithPrefix(kShmDir, pools).size(), 1u) << "a subscriber still needs it";
+  std::vector<std::byte> got;
+  SampleInfo info;
+  ASSERT_TRUE(*r->Take(&got, &info));
+  EXPECT_TRUE(VerifyMessage(got, 0));
+  EXPECT_FALSE(*r->Take(&got, &info));  // drains the ring: nobody needs the pool
+  EXPECT_TRUE(FilesWithPrefix(kShmDir, pools).empty());
+  // With nobody lagging, a publisher's pool goes with it.
+  {
+    absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(FilesWithPrefix(kShmDir, pools).size(), 1u);
+  }
+  EXPECT_TRUE(FilesWithPrefix(kShmDir, pools).empty());
+}
+
+// A corrupted free list is reported as what it is (DataLoss naming the
+// pool, counted on the ring), not as a leak, and never crashes.
+TEST(PooledTopicTest, CorruptFreeListIsDataLossNotALeak) {
+  const ShmOptions o = UniqueOptions();
+  const TopicConfig c = PooledConfig(4096, 8);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
+  ASSERT_TRUE(w.ok());
+  // A stray write: the free list head points past the chunks.
+  auto* header = reinterpret_cast<internal::PoolHeader*>(
+      w->pool()->segment().base() + sizeof(SegmentHeader));
+  header->free_head.store(std::uint64_t{7} << 32 | 0xFFFFF, std::memory_order_relaxed);
+  absl::StatusOr<ChunkLoan> loan = w->Loan(100);
+  ASSERT_FALSE(loan.ok());
+  EXPECT_EQ(loan.status().code(), absl::StatusCode::kDataLoss) << loan.status();
+  EXPECT_THAT(loan.status().message(), HasSubstr("free list names chunk"));
+  EXPECT_THAT(loan.status().message(), HasSubstr(w->pool()->segment().path()));
+  EXPECT_FALSE(w->pool()->Verify().ok());
+  EXPECT_EQ(w->topic().ring_control(w->ring_index()).anomalies.load(), 1u);
+}
+
 TEST(PooledTopicTest, SixtyFourMiBMessages) {
   const ShmOptions o = UniqueOptions();
   TopicConfig c = PooledConfig(64 << 20, 1);

@@ -360,6 +360,36 @@ TEST(RingTest, PublishRingsTheDoorbellOnlyForSleepers) {
   EXPECT_EQ(r->doorbell().load(), before + 1);
 }
 
+// A stray write sets sleeping bits past the subscriber table: the publisher
+// never rings a doorbell outside the table (that was a crash), counts the
+// anomaly once on its ring, and still wakes the real sleeper.
+TEST(RingTest, SleepingBitsPastTheTableAreIgnoredAndCounted) {
+  const ShmOptions o = UniqueOptions();
+  TopicConfig c = Config();
+  c.max_subscribers = 3;
+  absl::StatusOr<Reader> r = Reader::Create(o, "/ring", c);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/ring", c);
+  ASSERT_TRUE(r.ok() && w.ok());
+  internal::TopicHeader& h = const_cast<TopicSegment&>(w->topic()).header();
+  for (int round = 0; round < 3; ++round) {
+    h.sleeping[0].fetch_or(~std::uint64_t{0} << 3);  // bits 3..63: no such subscribers
+    ASSERT_TRUE(w->Publish(Payload(round)).ok());
+  }
+  EXPECT_EQ(w->topic().ring_control(w->ring_index()).anomalies.load(), 3u);
+  EXPECT_EQ(h.sleeping[0].load(), 0u) << "the publisher cleared what it refused";
+  std::vector<std::byte> got;
+  SampleInfo info;
+  while (*r->Take(&got, &info)) {
+  }
+  std::thread pub([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    h.sleeping[0].fetch_or(std::uint64_t{1} << 40);
+    (void)w->Publish(Payload(7));
+  });
+  EXPECT_TRUE(r->Wait(absl::Seconds(10)).ok());
+  pub.join();
+}
+
 // Writers overwrite slots while readers copy them: a delivered sample is
 // never a mix of two (every word equals the sequence), and every sample is
 // either delivered or counted lost. Under TSan this also proves the copy

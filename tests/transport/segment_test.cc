@@ -85,6 +85,13 @@ TEST(SegmentTest, ObserverTakesNoLockAndCannotKeepTheSegment) {
   EXPECT_TRUE(a->Leave());
 }
 
+// A layout change must bump the version (segment_layout.h); this pins it
+// so that changing one without the other fails here.
+TEST(SegmentTest, LayoutVersionIsPinned) {
+  EXPECT_EQ(kLayoutVersion, 2u);
+  EXPECT_EQ(sizeof(SegmentHeader), 64u);
+}
+
 TEST(SegmentTest, OpenMissingIsNotFound) {
   const ShmOptions o = UniqueOptions();
   absl::StatusOr<Segment> s =
