@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "transport/chunk_ref.h"
 #include "transport/segment_layout.h"
 
 namespace ringcast::transport::internal {
@@ -63,19 +64,6 @@ static_assert(sizeof(ChunkControl) == 16);
 
 inline constexpr std::uint32_t kMaxChunks = 1u << 20;
 inline constexpr std::uint64_t kChunkAlign = 4096;
-
-// What a pooled ring slot carries as its payload, and a held-list entry.
-struct ChunkRef {
-  std::uint64_t pool_id = 0;
-  std::uint32_t index = 0;
-  std::uint32_t generation = 0;
-  std::uint64_t size = 0;
-};
-inline constexpr std::uint32_t kChunkRefBytes = 24;
-
-inline constexpr std::uint64_t PackIndexGeneration(std::uint32_t index, std::uint32_t gen) {
-  return std::uint64_t{index} << 32 | gen;
-}
 
 }  // namespace ringcast::transport::internal
 

@@ -6,12 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "transport/fault.h"
 #include "transport/futex.h"
+#include "transport/pool.h"
+#include "transport/topic.h"
 #include "transport/liveness.h"
 #include "transport/status_macros.h"
 #include "transport/words.h"
 
 namespace ringcast::transport {
 namespace {
+
+static_assert(Reader::kOwnerHistory == internal::kOwnerHistory,
+              "a reader remembers as many owners as a ring records");
 
 using internal::EntryState;
 using internal::EpochOf;
@@ -188,6 +193,25 @@ void Reader::Close() {
 
 const std::atomic<std::uint32_t>& Reader::doorbell() const {
   return topic_->doorbell(claim_.index).word;
+}
+
+std::uint32_t Reader::ArmDoorbell() {
+  std::atomic<std::uint64_t>& sleeping = topic_->header().sleeping[claim_.index / 64];
+  // Acquire: pairs with the publisher's release increment, so a sample
+  // committed before the ring is visible after we wake.
+  const std::uint32_t seen = doorbell().load(std::memory_order_acquire);
+  // Seq_cst RMW and fence: pair with the publisher's fence between its
+  // commit and its read of the sleeping mask. Either it sees our bit and
+  // rings, or the caller's HasData() after this sees its sample.
+  sleeping.fetch_or(std::uint64_t{1} << (claim_.index % 64), std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return seen;
+}
+
+void Reader::DisarmDoorbell() {
+  // Relaxed: clearing our own advisory bit (a publisher may have already).
+  topic_->header().sleeping[claim_.index / 64].fetch_and(
+      ~(std::uint64_t{1} << (claim_.index % 64)), std::memory_order_relaxed);
 }
 
 void Reader::Resync() {
@@ -483,25 +507,16 @@ absl::Status Reader::Wait(absl::Duration timeout) {
       }
     } while (absl::Now() < spin_end);
   }
-  std::atomic<std::uint64_t>& sleeping = topic_->header().sleeping[claim_.index / 64];
-  const std::uint64_t bit = std::uint64_t{1} << (claim_.index % 64);
   const std::atomic<std::uint32_t>& bell = doorbell();
   for (;;) {
-    // Acquire: pairs with the publisher's release increment, so a sample
-    // committed before the ring is visible after we wake.
-    const std::uint32_t seen = bell.load(std::memory_order_acquire);
-    // Seq_cst RMW and fence: pair with the publisher's fence between its
-    // commit and its read of the sleeping mask. Either it sees our bit and
-    // rings, or we see its sample below.
-    sleeping.fetch_or(bit, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const std::uint32_t seen = ArmDoorbell();
     if (HasData()) {
-      sleeping.fetch_and(~bit, std::memory_order_relaxed);
+      DisarmDoorbell();
       return absl::OkStatus();
     }
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      sleeping.fetch_and(~bit, std::memory_order_relaxed);
+      DisarmDoorbell();
       return absl::DeadlineExceededError(
           absl::StrCat("no sample on ", topic_->topic(), " within ",
                        absl::FormatDuration(timeout)));
@@ -509,8 +524,7 @@ absl::Status Reader::Wait(absl::Duration timeout) {
     // The doorbell changes on every ring, so a ring after `seen` was read
     // returns at once instead of sleeping.
     const absl::Status s = FutexWait(bell, seen, left);
-    // Relaxed: clearing our own advisory bit (a publisher may have already).
-    sleeping.fetch_and(~bit, std::memory_order_relaxed);
+    DisarmDoorbell();
     if (!s.ok() && !absl::IsDeadlineExceeded(s)) return s;
     if (HasData()) return absl::OkStatus();
   }

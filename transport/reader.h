@@ -27,10 +27,18 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "transport/pool.h"
-#include "transport/topic.h"
+#include "transport/chunk_ref.h"
+#include "transport/shm_options.h"
+#include "transport/topic_config.h"
 
 namespace ringcast::transport {
+
+class ChunkPool;
+class TopicSegment;
+namespace internal {
+struct RingHot;
+struct SubscriberCounters;
+}  // namespace internal
 
 struct ReaderOptions {
   // Transient-local durability: start `depth` samples back on every ring
@@ -143,6 +151,18 @@ class Reader {
   // The word publishers ring; for waiting on many readers at once.
   const std::atomic<std::uint32_t>& doorbell() const;
 
+  // Waiting on many readers at once (one Executor thread): ArmDoorbell
+  // announces that we are about to sleep (publishers then ring our
+  // doorbell) and returns the doorbell value to sleep on; the caller then
+  // checks HasData() on every reader, sleeps (FutexWaitAny) only if none
+  // has data, and calls DisarmDoorbell() when it wakes. Reader::Wait does
+  // the same for one reader.
+  std::uint32_t ArmDoorbell();
+  void DisarmDoorbell();
+
+  // Owners of a ring a reader remembers (topic_layout.h keeps as many).
+  static constexpr std::uint32_t kOwnerHistory = 4;
+
  private:
   struct Ring {
     std::uint32_t index = 0;
@@ -153,14 +173,14 @@ class Reader {
       std::uint64_t start_seq = 0;
       std::uint64_t publisher_id = 0;
     };
-    Owner owners[internal::kOwnerHistory];
+    Owner owners[kOwnerHistory];
     bool active = false;               // owned by a live publisher
     std::byte* slots = nullptr;
     internal::RingHot* hot = nullptr;
   };
   enum class ReadResult { kEmpty, kSample, kPooled };
 
-  Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClaim claim,
+  Reader(std::unique_ptr<TopicSegment> topic, SubscriberClaim claim,
          const ReaderOptions& options);
   void Resync();
   void UpdateRing(Ring& ring, std::uint64_t state);
@@ -184,7 +204,7 @@ class Reader {
   void Close();
 
   std::unique_ptr<TopicSegment> topic_;
-  TopicSegment::SubscriberClaim claim_{};
+  SubscriberClaim claim_{};
   ReaderOptions options_;
   std::uint64_t mask_ = 0;
   std::uint32_t depth_ = 0;

@@ -15,52 +15,10 @@
 #include "absl/strings/string_view.h"
 #include "transport/segment.h"
 #include "transport/shm_options.h"
+#include "transport/topic_config.h"
 #include "transport/topic_layout.h"
 
 namespace ringcast::transport {
-
-// How a topic segment is made. The creator's values stand for everyone;
-// a later joiner must agree on the type and gets the segment's values.
-struct TopicConfig {
-  // Full message type name and hash; both must match to join a topic.
-  std::string type_name = "bytes";
-  std::uint64_t type_hash = 0;
-  // Samples each publisher's ring keeps: a power of two in 1..65536.
-  std::uint32_t depth = 64;
-  // Payload bytes a slot carries inline: 0..65520. The slot is this plus a
-  // 16-byte header, rounded up to 64; the default fills one cache line.
-  std::uint32_t inline_capacity = 48;
-  // Publishers (rings) and subscribers a topic holds at once.
-  std::uint32_t max_publishers = 8;
-  std::uint32_t max_subscribers = 32;
-  // Pool samples one subscriber may hold at once.
-  std::uint32_t max_held_samples = 8;
-  // Largest message through a publisher's chunk pool; 0 = inline only.
-  // With a pool, inline_capacity must hold a chunk reference (24 bytes)
-  // and max_held_samples must be at least 1.
-  std::uint64_t max_message_size = 0;
-};
-
-// InvalidArgument naming the first field out of range and its valid range.
-absl::Status ValidateTopicConfig(const TopicConfig& config);
-
-// A topic segment's configuration, copied out of shared memory once and
-// validated against the segment size: the only copy the data path uses.
-struct TopicGeometry {
-  std::string type_name;
-  std::uint64_t type_hash = 0;
-  std::uint32_t depth = 0;
-  std::uint32_t slot_size = 0;
-  std::uint32_t inline_capacity = 0;
-  std::uint32_t max_publishers = 0;
-  std::uint32_t max_subscribers = 0;
-  std::uint32_t max_held_samples = 0;
-  std::uint64_t max_message_size = 0;
-  std::uint64_t rings_offset = 0;
-  std::uint64_t ring_stride = 0;
-  std::uint64_t subscribers_offset = 0;
-  std::uint64_t subscriber_stride = 0;
-};
 
 class TopicSegment {
  public:
@@ -157,22 +115,11 @@ class TopicSegment {
   // Claims a free ring for a publisher with liveness token `token`. The new
   // owner continues the ring's sequence from its head. ResourceExhausted
   // when every ring has a live owner.
-  struct RingClaim {
-    std::uint32_t index;
-    std::uint64_t publisher_id;
-    std::uint64_t start_seq;
-    std::uint64_t epoch;
-    std::uint64_t token;
-  };
+  using RingClaim = transport::RingClaim;
   absl::StatusOr<RingClaim> ClaimRing(std::uint64_t token, std::uint64_t pool_id = 0);
   void ReleaseRing(const RingClaim& claim);
 
-  struct SubscriberClaim {
-    std::uint32_t index;
-    std::uint64_t subscriber_id;
-    std::uint64_t epoch;
-    std::uint64_t token;
-  };
+  using SubscriberClaim = transport::SubscriberClaim;
   absl::StatusOr<SubscriberClaim> ClaimSubscriber(std::uint64_t token,
                                                   std::uint32_t flags);
   void ReleaseSubscriber(const SubscriberClaim& claim);

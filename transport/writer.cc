@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "transport/fault.h"
 #include "transport/futex.h"
+#include "transport/pool.h"
+#include "transport/topic.h"
 #include "transport/liveness.h"
 #include "transport/process.h"
 #include "transport/status_macros.h"
@@ -30,6 +32,15 @@ ChunkLoan& ChunkLoan::operator=(ChunkLoan&& other) noexcept {
 }
 
 ChunkLoan::~ChunkLoan() { Drop(); }
+
+absl::Status ChunkLoan::Shrink(std::size_t n) {
+  if (n > ref_.size) {
+    return absl::InvalidArgumentError(absl::StrCat("chunk loan of ", ref_.size,
+                                                   " bytes cannot publish ", n, " bytes"));
+  }
+  ref_.size = n;
+  return absl::OkStatus();
+}
 
 void ChunkLoan::Drop() {
   if (pool_ == nullptr) return;

@@ -23,10 +23,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "transport/pool.h"
-#include "transport/topic.h"
+#include "transport/chunk_ref.h"
+#include "transport/shm_options.h"
+#include "transport/topic_config.h"
 
 namespace ringcast::transport {
+
+class ChunkPool;
+class TopicSegment;
+namespace internal {
+struct RingHot;
+}  // namespace internal
 
 // A writable chunk of the publisher's pool. Move-only; returned to the pool
 // if dropped unpublished. Must not outlive its Writer.
@@ -39,6 +46,9 @@ class ChunkLoan {
   // The `size` bytes asked for, to fill in place.
   absl::Span<std::byte> data() const { return {bytes_, ref_.size}; }
   std::size_t size() const { return ref_.size; }
+  // Publishes only the first `n` bytes (a message built smaller than the
+  // loan asked for). InvalidArgument if `n` exceeds size().
+  absl::Status Shrink(std::size_t n);
 
  private:
   friend class Writer;
@@ -88,7 +98,7 @@ class Writer {
   const ChunkPool* pool() const { return pool_.get(); }
 
  private:
-  Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
+  Writer(std::unique_ptr<TopicSegment> topic, RingClaim claim,
          std::unique_ptr<ChunkPool> pool);
   // Writes `size` bytes into slot `next_seq_` with `size_field` in its
   // word, commits it and rings sleepers.
@@ -100,7 +110,7 @@ class Writer {
   std::unique_ptr<ChunkPool> pool_;
   std::unique_ptr<std::uint32_t> loans_ = std::make_unique<std::uint32_t>(0);
   std::vector<internal::ChunkRef> slot_refs_;  // the ring's reference per slot
-  TopicSegment::RingClaim claim_{};
+  RingClaim claim_{};
   std::uint64_t next_seq_ = 0;
   std::uint64_t bytes_ = 0;
   std::uint64_t mask_ = 0;

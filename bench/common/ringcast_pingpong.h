@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "bench/common/bench_util.h"
+#include "transport/pool.h"
+#include "transport/topic.h"
 #include "transport/reader.h"
 #include "transport/topic_layout.h"
 #include "transport/writer.h"

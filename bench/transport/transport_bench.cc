@@ -31,6 +31,8 @@
 #include "absl/strings/str_cat.h"
 #include "bench/common/bench_util.h"
 #include "bench/common/ringcast_pingpong.h"
+#include "transport/pool.h"
+#include "transport/topic.h"
 #include "transport/reader.h"
 #include "transport/writer.h"
 

@@ -16,6 +16,7 @@
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
+#include "transport/pool.h"
 #include "transport/topic.h"
 
 namespace ringcast::discovery {

@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
+#include "transport/pool.h"
+#include "transport/topic.h"
 #include "transport/liveness.h"
 #include "transport/reader.h"
 #include "transport/topic_layout.h"
