@@ -165,14 +165,21 @@ absl::Status CheckTopics(const FileDescriptor* file, std::vector<TopicConstant>*
                                  ? t.type()
                                  : absl::StrCat(file->package(), ".", t.type());
     const Descriptor* d = file->pool()->FindMessageTypeByName(full);
-    if (d == nullptr || d->file() != file) {
+    // A message of this file or of one it imports directly (whose header
+    // the generated one includes): a topic of ringcast.msgs.Image may be
+    // declared beside the code that publishes it.
+    bool imported = false;
+    for (int k = 0; d != nullptr && k < file->dependency_count(); ++k) {
+      imported = imported || (d->file() == file->dependency(k) && !IsForeign(d->file()));
+    }
+    if (d == nullptr || (d->file() != file && !imported)) {
       std::vector<std::string> names;
       std::vector<const Descriptor*> all;
       for (int k = 0; k < file->message_type_count(); ++k) Collect(file->message_type(k), &all);
       for (const Descriptor* m : all) names.push_back(m->full_name());
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": topic '", t.name(), "': type '", t.type(),
-          "' is not a message of this file; messages here: ",
+          "' is not a message of this file or of a file it imports; messages here: ",
           names.empty() ? "(none)" : absl::StrJoin(names, ", ")));
     }
     std::string constant = "k";

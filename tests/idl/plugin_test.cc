@@ -119,7 +119,7 @@ TEST_F(PluginTest, TopicWithMissingType) {
 message Image { bytes data = 1; }
 )"),
               "topic_type.proto:4:1: topic '/camera/image': type 'Imag' is not a message of "
-              "this file; messages here: t.Image");
+              "this file or of a file it imports; messages here: t.Image");
 }
 
 TEST_F(PluginTest, TopicWithInvalidName) {

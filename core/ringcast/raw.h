@@ -1,0 +1,179 @@
+// core/ringcast/raw.h: publishers and subscribers of message bytes whose
+// type is described at run time (a TypeSupport), registered in the domain
+// like any endpoint. The typed Publisher<T> and Subscriber<T> are thin
+// layers over these; the CLI, recording and playback use them directly for
+// types they know only by descriptor.
+//
+// Made by Node (node.h): node->CreateRawPublisher(topic, type, qos).
+#ifndef RINGCAST_CORE_RINGCAST_RAW_H_
+#define RINGCAST_CORE_RINGCAST_RAW_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "discovery/registry.h"
+#include "ringcast/qos.h"
+#include "ringcast/type_support.h"
+#include "transport/reader.h"
+#include "transport/writer.h"
+
+namespace ringcast {
+
+namespace internal {
+struct NodeState;  // the registry and the node's entry, shared by endpoints
+class CallbackSubscription;
+}  // namespace internal
+
+// A buffer to build one message in, loaned by a RawPublisher: inline
+// messages in the publisher's own buffer (copied once into the ring slot on
+// Publish), larger ones in place in a chunk of the publisher's pool
+// (published by reference, never copied). Move-only; dropping it
+// unpublished returns what it holds. Must not outlive its publisher.
+class RawLoan {
+ public:
+  RawLoan() = default;
+  RawLoan(RawLoan&&) noexcept;
+  RawLoan& operator=(RawLoan&&) noexcept;
+  ~RawLoan();
+
+  // The bytes to build in, 8-aligned.
+  absl::Span<std::byte> data() const { return bytes_; }
+  // True if the bytes are a chunk of the pool (zero-copy).
+  bool pooled() const { return chunk_.has_value(); }
+
+ private:
+  friend class RawPublisher;
+  void Reset();
+
+  std::optional<transport::ChunkLoan> chunk_;
+  bool* scratch_busy_ = nullptr;  // the publisher's buffer, when we hold it
+  std::vector<std::uint64_t> own_;  // our own buffer when that one is busy
+  absl::Span<std::byte> bytes_;
+};
+
+class RawPublisher {
+ public:
+  RawPublisher(RawPublisher&&) noexcept;
+  RawPublisher& operator=(RawPublisher&&) noexcept;
+  ~RawPublisher();  // closes
+
+  // A loan of `bytes` bytes: inline up to inline_capacity(), else from the
+  // pool. InvalidArgument naming the size and the limits when the topic
+  // cannot carry it.
+  absl::StatusOr<RawLoan> Loan(std::size_t bytes);
+  // Publishes the first `used` bytes of `loan`.
+  absl::Status Publish(RawLoan&& loan, std::size_t used);
+  // Publishes a copy of `bytes` (inline, or copied into a chunk).
+  absl::Status Publish(absl::Span<const std::byte> bytes);
+
+  const std::string& topic() const { return topic_; }
+  const std::string& type_name() const { return type_name_; }
+  std::uint64_t type_hash() const { return type_hash_; }
+  // The QoS in force, every field set.
+  const Qos& qos() const { return qos_; }
+  std::size_t inline_capacity() const { return *qos_.inline_capacity; }
+  std::uint64_t max_message_size() const { return *qos_.max_message_size; }
+  // The registry id (unique in the domain) and the transport endpoint.
+  std::uint64_t id() const { return entry_.id; }
+  const transport::Writer& writer() const { return *writer_; }
+  bool closed() const { return writer_ == nullptr; }
+  // Unregisters and closes. Idempotent.
+  void Close();
+
+ private:
+  friend class Node;
+  RawPublisher(std::shared_ptr<internal::NodeState> node, discovery::EntryHandle entry,
+               std::unique_ptr<transport::Writer> writer, std::string topic,
+               const TypeSupport& type, const Qos& qos);
+
+  std::shared_ptr<internal::NodeState> node_;
+  discovery::EntryHandle entry_;
+  std::unique_ptr<transport::Writer> writer_;
+  std::string topic_;
+  std::string type_name_;
+  std::uint64_t type_hash_ = 0;
+  Qos qos_;
+  // The buffer inline loans build in; heap-held so that it stays put when
+  // the publisher moves.
+  struct Scratch {
+    std::vector<std::uint64_t> words;
+    bool busy = false;
+  };
+  std::unique_ptr<Scratch> scratch_;
+};
+
+class RawSubscriber {
+ public:
+  RawSubscriber(RawSubscriber&&) noexcept;
+  RawSubscriber& operator=(RawSubscriber&&) noexcept;
+  ~RawSubscriber();  // closes
+
+  // The next sample into `sample` (reusing its storage); false when there
+  // is nothing new. FailedPrecondition while max_held_samples pooled
+  // samples are held (the message names the limit).
+  absl::StatusOr<bool> Take(transport::Sample* sample);
+  // OK as soon as a sample is there, DeadlineExceeded after `timeout`.
+  absl::Status Wait(absl::Duration timeout);
+  bool HasData();
+  // OK once a live publisher of the topic is registered; DeadlineExceeded
+  // after `timeout`. Sleeps on the registry's futex.
+  absl::Status WaitForPublisher(absl::Duration timeout);
+
+  // Counts a sample that failed validation (visible in `ringcast topic info`
+  // and `doctor`) and returns the DataLoss error that reports it.
+  absl::Status Invalid(const transport::SampleInfo& info, const absl::Status& why);
+
+  std::uint64_t received() const { return reader_->received(); }
+  std::uint64_t lost() const { return reader_->lost(); }
+  const std::string& topic() const { return topic_; }
+  const std::string& type_name() const { return type_name_; }
+  const Qos& qos() const { return qos_; }
+  std::uint64_t id() const { return entry_.id; }
+  transport::Reader& reader() { return *reader_; }
+  bool closed() const { return reader_ == nullptr; }
+  void Close();
+
+ private:
+  friend class Node;
+  RawSubscriber(std::shared_ptr<internal::NodeState> node, discovery::EntryHandle entry,
+                std::unique_ptr<transport::Reader> reader, std::string topic,
+                const TypeSupport& type, const Qos& qos);
+
+  std::shared_ptr<internal::NodeState> node_;
+  discovery::EntryHandle entry_;
+  std::unique_ptr<transport::Reader> reader_;
+  std::string topic_;
+  std::string type_name_;
+  Qos qos_;
+};
+
+namespace internal {
+
+// A subscription whose samples an Executor hands to a callback. Owned by
+// its Subscriber handle; the node and executors keep weak references.
+class CallbackSubscription {
+ public:
+  explicit CallbackSubscription(RawSubscriber raw) : raw_(std::move(raw)) {}
+  virtual ~CallbackSubscription() = default;
+  // Takes up to `max` samples and hands each to the callback; returns how
+  // many it handed over. Called on the executor's thread only.
+  virtual int Dispatch(int max) = 0;
+  RawSubscriber& raw() { return raw_; }
+
+ protected:
+  RawSubscriber raw_;
+};
+
+}  // namespace internal
+
+}  // namespace ringcast
+
+#endif  // RINGCAST_CORE_RINGCAST_RAW_H_

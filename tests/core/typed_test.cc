@@ -1,0 +1,321 @@
+// The typed API end to end: every standard message across processes,
+// inline and pooled; type mismatches; QoS precedence; samples that outlive
+// their subscriber; loans; the held-sample limit; corrupt buffers.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "core_test/topics.ringcast.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "ringcast/msgs/geometry.ringcast.h"
+#include "ringcast/msgs/header.ringcast.h"
+#include "ringcast/msgs/image.ringcast.h"
+#include "ringcast/msgs/imu.ringcast.h"
+#include "ringcast/msgs/point_cloud.ringcast.h"
+#include "ringcast/msgs/string.ringcast.h"
+#include "ringcast/msgs/time.ringcast.h"
+#include "ringcast/ringcast.h"
+#include "tests/idl/idl_test_util.h"
+#include "tests/support/test_support.h"
+#include "transport/liveness.h"
+#include "transport/pool.h"
+
+namespace ringcast {
+namespace {
+
+using ::ringcast::testing::FilesWithPrefix;
+using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::RunInChild;
+using ::ringcast::testing::StartChild;
+using ::ringcast::testing::WaitChild;
+using ::testing::HasSubstr;
+namespace msgs = ::ringcast::msgs::flat;
+
+// A context of its own for each test: a unique prefix, no configuration
+// file and no domain from the environment.
+Context TestContext(Config overrides = {}) {
+  ContextOptions o;
+  o.config_file = "";
+  overrides.shm_prefix = ::ringcast::testing::UniquePrefix();
+  o.overrides = std::move(overrides);
+  absl::StatusOr<Context> c = Context::Create(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return *c;
+}
+
+void ExpectNothingLeft(const Context& ctx) {
+  transport::ReleaseProcessTokens();  // our own liveness file, as at exit
+  const std::vector<std::string> left = FilesWithPrefix(kShmDir, ctx.shm().prefix + ".");
+  EXPECT_TRUE(left.empty()) << left.size() << " files left, first " << left[0];
+}
+
+// Three messages of T for `seed`: empty (inline), random (small nesting),
+// random with long repeated fields (pooled).
+template <typename T>
+std::vector<typename T::Proto> Messages(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<typename T::Proto> out(3);
+  idl::testing::RandomFill(&out[1], rng, 2, 3);
+  idl::testing::RandomFill(&out[2], rng, 3, 300);
+  return out;
+}
+
+template <typename T>
+class RoundTripTest : public ::testing::Test {};
+using MsgsTypes =
+    ::testing::Types<msgs::String, msgs::Time, msgs::Duration, msgs::Header, msgs::Image,
+                     msgs::CompressedImage, msgs::PointField, msgs::PointCloud, msgs::Vector3,
+                     msgs::Point, msgs::Quaternion, msgs::Pose, msgs::PoseStamped, msgs::Twist,
+                     msgs::Imu>;
+TYPED_TEST_SUITE(RoundTripTest, MsgsTypes);
+
+// A child process publishes; we read every field back through the view.
+TYPED_TEST(RoundTripTest, EveryFieldAcrossProcessesInlineAndPooled) {
+  using T = TypeParam;
+  const Context ctx = TestContext();
+  const Qos qos = Qos().set_max_message_size(1 << 20).set_depth(8);
+  const std::uint64_t seed = T::kTypeHash;
+  absl::StatusOr<Node> node = Node::Create(ctx, "reader");
+  ASSERT_TRUE(node.ok()) << node.status();
+  absl::StatusOr<Subscriber<T>> sub = node->template CreateSubscriber<T>("/roundtrip", qos);
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  const pid_t child = StartChild([&] {
+    absl::StatusOr<Node> n = Node::Create(ctx, "writer");
+    if (!n.ok()) return 10;
+    absl::StatusOr<Publisher<T>> pub = n->template CreatePublisher<T>("/roundtrip", qos);
+    if (!pub.ok()) return 11;
+    for (const auto& m : Messages<T>(seed)) {
+      if (!pub->Publish(m).ok()) return 12;
+    }
+    return 0;
+  });
+  ASSERT_EQ(WaitChild(child), 0);
+  const std::vector<typename T::Proto> expected = Messages<T>(seed);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    absl::StatusOr<std::optional<Sample<T>>> s = sub->Take();
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE(s->has_value()) << "sample " << i;
+    typename T::Proto got;
+    (**s)->ToProto(&got);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, expected[i]))
+        << "sample " << i << "\ngot:\n" << got.DebugString() << "want:\n" << expected[i].DebugString();
+    EXPECT_EQ((*s)->sequence(), i);
+    // Big enough to leave the 48-byte slot: through the pool.
+    EXPECT_EQ((*s)->pooled(), (*s)->bytes().size() > sub->qos().inline_capacity.value()) << i;
+  }
+  absl::StatusOr<std::optional<Sample<T>>> none = sub->Take();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value()) << "exactly three were published";
+  sub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+TEST(TypedTest, AnotherTypeOnATopicIsRefusedNamingBothTypesAndHashes) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  absl::StatusOr<Publisher<msgs::String>> pub = node->CreatePublisher<msgs::String>("/mixed");
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  absl::StatusOr<Subscriber<msgs::Imu>> sub = node->CreateSubscriber<msgs::Imu>("/mixed");
+  ASSERT_FALSE(sub.ok());
+  EXPECT_EQ(sub.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(sub.status().message(), HasSubstr("ringcast.msgs.String"));
+  EXPECT_THAT(sub.status().message(), HasSubstr("ringcast.msgs.Imu"));
+  EXPECT_THAT(sub.status().message(), HasSubstr(absl::StrFormat("%016x", msgs::String::kTypeHash)));
+  EXPECT_THAT(sub.status().message(), HasSubstr(absl::StrFormat("%016x", msgs::Imu::kTypeHash)));
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+// The declaration says depth 8 and 64 KiB; the YAML file raises depth to
+// 32; code says 64. Each later source wins for what it sets, and what it
+// leaves unset falls through.
+TEST(TypedTest, QosPrecedenceIsDeclarationThenYamlThenCode) {
+  const std::string dir = absl::StrCat("/tmp/ringcast-qos-", ::getpid());
+  ASSERT_EQ(std::system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
+  const std::string file = dir + "/ringcast.yaml";
+  std::ofstream(file) << "domain: 3\ntopics:\n  /qos/declared:\n    depth: 32\n"
+                      << "  \"/qos/*\":\n    max_held_samples: 2\n";
+  ContextOptions o;
+  o.config_file = file;
+  o.overrides.shm_prefix = ::ringcast::testing::UniquePrefix();
+  ::unsetenv("RINGCAST_DOMAIN");
+  absl::StatusOr<Context> from_file = Context::Create(o);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->domain(), 3u);
+  ::setenv("RINGCAST_DOMAIN", "7", 1);
+  absl::StatusOr<Context> ctx = Context::Create(o);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  EXPECT_EQ(ctx->domain(), 7u) << "the environment wins over the file";
+  ::setenv("RINGCAST_DOMAIN", "seven", 1);
+  absl::StatusOr<Context> bad = Context::Create(o);
+  EXPECT_EQ(bad.status().message(),
+            "RINGCAST_DOMAIN='seven' is not a domain number; valid 0..65535");
+  ::unsetenv("RINGCAST_DOMAIN");
+  o.overrides.domain = 9;
+  ctx = Context::Create(o);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->domain(), 9u) << "code wins over the file";
+
+  absl::StatusOr<Node> node = Node::Create(*ctx, "qos");
+  ASSERT_TRUE(node.ok()) << node.status();
+  const TypeSupport type = TypeSupport::Of<core_test::flat::Reading>();
+  Qos declared;
+  declared.depth = 8;
+  declared.max_message_size = 65536;
+  absl::StatusOr<Qos> q = node->ResolveQos("/qos/declared", type, declared, Qos());
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(*q->depth, 32u) << "the file over the declaration";
+  EXPECT_EQ(*q->max_message_size, 65536u) << "the declaration where the file is silent";
+  EXPECT_EQ(*q->max_held_samples, 2u) << "the file's glob";
+  q = node->ResolveQos("/qos/declared", type, declared, Qos().set_depth(64));
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(*q->depth, 64u) << "code over the file";
+  // The same through a generated topic constant.
+  absl::StatusOr<Publisher<core_test::flat::Reading>> pub =
+      node->CreatePublisher(core_test::topics::kQosDeclared);
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(*pub->qos().depth, 32u);
+  EXPECT_EQ(*pub->qos().max_message_size, 65536u);
+  // A bad value names where it came from.
+  q = node->ResolveQos("/qos/declared", type, declared, Qos().set_depth(12));
+  EXPECT_EQ(q.status().message(),
+            "QoS of /qos/declared from the Qos given in code: qos depth = 12: valid a power of "
+            "two in 1..65536");
+  // Reliable delivery is refused until it exists, never silently ignored.
+  q = node->ResolveQos("/qos/declared", type, declared,
+                       Qos().set_reliable(absl::Milliseconds(10)));
+  EXPECT_EQ(q.status().code(), absl::StatusCode::kUnimplemented);
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ASSERT_EQ(std::system(absl::StrCat("rm -rf ", dir).c_str()), 0);
+  ExpectNothingLeft(*ctx);
+}
+
+// Samples may outlive their subscriber and node: their bytes stay mapped
+// (ASan would catch a read of an unmapped chunk).
+TEST(TypedTest, SampleOutlivesItsSubscriberAndNode) {
+  const Context ctx = TestContext();
+  std::optional<Sample<msgs::String>> inline_sample, pooled_sample;
+  {
+    absl::StatusOr<Node> node = Node::Create(ctx, "n");
+    ASSERT_TRUE(node.ok());
+    const Qos qos = Qos().set_max_message_size(4096);
+    absl::StatusOr<Subscriber<msgs::String>> sub =
+        node->CreateSubscriber<msgs::String>("/outlive", qos);
+    absl::StatusOr<Publisher<msgs::String>> pub =
+        node->CreatePublisher<msgs::String>("/outlive", qos);
+    ASSERT_TRUE(sub.ok() && pub.ok());
+    ringcast::msgs::String m;
+    m.set_data("short");
+    ASSERT_TRUE(pub->Publish(m).ok());
+    m.set_data(std::string(1000, 'x'));
+    ASSERT_TRUE(pub->Publish(m).ok());
+    inline_sample = std::move(**sub->Take());
+    pooled_sample = std::move(**sub->Take());
+  }  // subscriber, publisher and node gone
+  EXPECT_FALSE(inline_sample->pooled());
+  EXPECT_TRUE(pooled_sample->pooled());
+  EXPECT_EQ((*inline_sample)->data(), "short");
+  EXPECT_EQ((*pooled_sample)->data().size(), 1000u);
+  inline_sample.reset();
+  pooled_sample.reset();
+  ExpectNothingLeft(ctx);
+}
+
+TEST(TypedTest, DroppedLoanReturnsItsChunk) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  absl::StatusOr<Publisher<msgs::Image>> pub =
+      node->CreatePublisher<msgs::Image>("/loans", Qos().set_max_message_size(1 << 16));
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  const transport::ChunkPool* pool = pub->raw().writer().pool();
+  ASSERT_NE(pool, nullptr);
+  const std::uint32_t free_before = pool->CountFree();
+  for (int i = 0; i < 100; ++i) {
+    absl::StatusOr<Loan<msgs::Image>> loan = pub->Loan(50000);
+    ASSERT_TRUE(loan.ok()) << i << ": " << loan.status();
+    EXPECT_TRUE(loan->pooled());
+    (*loan)->set_width(7);
+  }  // each dropped unpublished
+  EXPECT_EQ(pool->CountFree(), free_before);
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+TEST(TypedTest, HeldSampleLimitIsAnErrorNamingTheLimit) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  const Qos qos = Qos().set_max_message_size(4096).set_max_held_samples(2);
+  absl::StatusOr<Subscriber<msgs::String>> sub = node->CreateSubscriber<msgs::String>("/held", qos);
+  absl::StatusOr<Publisher<msgs::String>> pub = node->CreatePublisher<msgs::String>("/held", qos);
+  ASSERT_TRUE(sub.ok() && pub.ok());
+  ringcast::msgs::String m;
+  m.set_data(std::string(500, 'h'));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pub->Publish(m).ok());
+  absl::StatusOr<std::optional<Sample<msgs::String>>> a = sub->Take(), b = sub->Take();
+  ASSERT_TRUE(a.ok() && b.ok() && *a && *b);
+  absl::StatusOr<std::optional<Sample<msgs::String>>> c = sub->Take();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(c.status().message(), HasSubstr("max_held_samples"));
+  EXPECT_THAT(c.status().message(), HasSubstr("holds 2 pooled samples"));
+  a->reset();  // release one: the third arrives
+  c = sub->Take();
+  ASSERT_TRUE(c.ok() && *c) << c.status();
+  sub = absl::CancelledError("closed");
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+// A publisher writing bytes that are not a valid String (a reference past
+// the end): the subscriber gets a DataLoss error for that sample, counted,
+// and the next good sample still arrives.
+TEST(TypedTest, CorruptPooledBufferIsAnErrorForThatSampleAndTheNextArrives) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  const Qos qos = Qos().set_max_message_size(4096);
+  absl::StatusOr<Subscriber<msgs::String>> sub = node->CreateSubscriber<msgs::String>("/bad", qos);
+  absl::StatusOr<Publisher<msgs::String>> pub = node->CreatePublisher<msgs::String>("/bad", qos);
+  ASSERT_TRUE(sub.ok() && pub.ok());
+  // Head: data's Ref {offset 8, count 4000} in a 1000-byte buffer.
+  std::vector<std::byte> bad(1000);
+  const std::uint32_t ref[2] = {8, 4000};
+  std::memcpy(bad.data(), ref, sizeof ref);
+  ASSERT_TRUE(pub->raw().Publish(bad).ok());
+  ringcast::msgs::String good;
+  good.set_data(std::string(200, 'g'));
+  ASSERT_TRUE(pub->Publish(good).ok());
+  absl::StatusOr<std::optional<Sample<msgs::String>>> s = sub->Take();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.status().message(), HasSubstr("is not a valid ringcast.msgs.String"));
+  EXPECT_THAT(s.status().message(), HasSubstr("sample 0"));
+  s = sub->Take();
+  ASSERT_TRUE(s.ok() && *s) << s.status();
+  EXPECT_EQ((**s)->data(), good.data());
+  s = absl::CancelledError("released");
+  sub = absl::CancelledError("closed");
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+}  // namespace
+}  // namespace ringcast
