@@ -1,10 +1,9 @@
 // The demo `make demo` runs: one publisher process and two subscriber
-// processes on one topic. The "fast" subscriber keeps up; the "slow" one
-// takes 3 ms per sample on a 16-deep ring at 1 kHz, so it is lapped, and
-// prints the gaps it is told about. Both print what they receive.
-// Every endpoint registers in the domain's discovery registry; while they
-// run, the demo shows what `ringcast topic list` and `ringcast topic info`
-// print, through the same library functions the CLI uses.
+// processes on /demo/chatter, through the typed API. The "fast" subscriber
+// keeps up; the "slow" one takes 3 ms per sample on a 16-deep ring at
+// 1 kHz, so it is lapped and prints the gaps it is told about. While they
+// run, the demo runs the real `ringcast topic list` and `ringcast topic
+// info /demo/chatter` and shows what they print.
 //
 //   demo                      run all three (forks and execs itself)
 //   demo --role=pub|fast|slow run one part
@@ -12,169 +11,140 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "cli/inspect.h"
-#include "discovery/node.h"
-#include "transport/reader.h"
-#include "transport/writer.h"
+#include "examples/chatter.ringcast.h"
+#include "ringcast/ringcast.h"
+
+#ifndef RINGCAST_CLI_PATH
+#error "RINGCAST_CLI_PATH must name the built ringcast binary"
+#endif
 
 namespace {
 
-namespace rt = ringcast::transport;
-namespace disc = ringcast::discovery;
-
+using Chatter = examples::flat::Chatter;
 constexpr char kTopic[] = "/demo/chatter";
 constexpr int kMessages = 400;
 
-// The demo's message: fits one 48-byte inline slot.
-struct Chatter {
-  std::uint64_t count;
-  double value;
-  char text[32];
-};
-static_assert(sizeof(Chatter) == 48);
+// The demo's topic has no declaration: its QoS is said here, the same in
+// every process (the first endpoint creates the topic with it).
+ringcast::Qos DemoQos() { return ringcast::Qos().set_depth(16); }
 
-rt::TopicConfig Config() {
-  rt::TopicConfig c;
-  c.type_name = "demo.Chatter";
-  c.type_hash = 0xC4A77E5;
-  c.depth = 16;
-  c.inline_capacity = sizeof(Chatter);
-  return c;
-}
-
-disc::EndpointOptions Endpoint() {
-  disc::EndpointOptions eo;
-  eo.topic = Config();
-  return eo;
-}
-
-rt::ShmOptions Options() {
-  rt::ShmOptions o;
-  if (const char* d = std::getenv("RINGCAST_DOMAIN")) o.domain = std::atoi(d);
-  return o;
+int Fail(const std::string& who, const absl::Status& s) {
+  std::fprintf(stderr, "%s: %s\n", who.c_str(), s.ToString().c_str());
+  return 1;
 }
 
 int Publish() {
+  auto ctx = ringcast::Context::Create();
+  if (!ctx.ok()) return Fail("publisher", ctx.status());
+  auto node = ringcast::Node::Create(*ctx, "talker");
+  if (!node.ok()) return Fail("publisher", node.status());
+  auto pub = node->CreatePublisher<Chatter>(kTopic, DemoQos());
+  if (!pub.ok()) return Fail("publisher", pub.status());
   // Let the subscribers join first: this topic is volatile.
   absl::SleepFor(absl::Milliseconds(200));
-  absl::StatusOr<disc::Node> node = disc::Node::Create(Options(), "talker");
-  if (!node.ok()) {
-    std::fprintf(stderr, "publisher: %s\n", node.status().ToString().c_str());
-    return 1;
-  }
-  absl::StatusOr<disc::Publisher> w = node->CreatePublisher(kTopic, Endpoint());
-  if (!w.ok()) {
-    std::fprintf(stderr, "publisher: %s\n", w.status().ToString().c_str());
-    return 1;
-  }
   for (int i = 0; i < kMessages; ++i) {
-    Chatter m{};
-    m.count = static_cast<std::uint64_t>(i);
-    m.value = i * 0.5;
-    std::snprintf(m.text, sizeof m.text, "hello #%d", i);
-    if (absl::Status s = w->Publish({reinterpret_cast<const std::byte*>(&m), sizeof m}); !s.ok()) {
-      std::fprintf(stderr, "publisher: %s\n", s.ToString().c_str());
-      return 1;
+    auto loan = pub->Loan();  // built in place, published with one copy into the slot
+    if (!loan.ok()) return Fail("publisher", loan.status());
+    (*loan)->set_count(static_cast<std::uint64_t>(i));
+    if (absl::Status s = (*loan)->set_text(absl::StrCat("hello #", i)); !s.ok()) {
+      return Fail("publisher", s);
     }
+    if (absl::Status s = pub->Publish(std::move(*loan)); !s.ok()) return Fail("publisher", s);
     absl::SleepFor(absl::Milliseconds(1));
   }
   std::printf("[pub ] published %d messages on %s\n", kMessages, kTopic);
   return 0;
 }
 
-int Subscribe(const char* name, absl::Duration per_sample) {
-  absl::StatusOr<disc::Node> node = disc::Node::Create(Options(), absl::StrCat(name, "_listener"));
-  if (!node.ok()) {
-    std::fprintf(stderr, "%s: %s\n", name, node.status().ToString().c_str());
-    return 1;
-  }
-  absl::StatusOr<disc::Subscriber> sub = node->CreateSubscriber(kTopic, Endpoint());
-  if (!sub.ok()) {
-    std::fprintf(stderr, "%s: %s\n", name, sub.status().ToString().c_str());
-    return 1;
-  }
-  rt::Reader* r = &sub->reader();
-  std::vector<std::byte> bytes;
-  rt::SampleInfo info;
+int Subscribe(const std::string& name, absl::Duration per_sample) {
+  auto ctx = ringcast::Context::Create();
+  if (!ctx.ok()) return Fail(name, ctx.status());
+  auto node = ringcast::Node::Create(*ctx, name + "_listener");
+  if (!node.ok()) return Fail(name, node.status());
+  auto sub = node->CreateSubscriber<Chatter>(kTopic, DemoQos());
+  if (!sub.ok()) return Fail(name, sub.status());
   constexpr int kGapsShown = 5;
   int gaps = 0;
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  ringcast::Sample<Chatter> s;
   for (;;) {
     if (absl::Now() > give_up) {
-      std::fprintf(stderr, "%s: gave up waiting for the last message\n", name);
+      std::fprintf(stderr, "%s: gave up waiting for the last message\n", name.c_str());
       return 1;
     }
-    if (!r->Wait(absl::Milliseconds(100)).ok()) continue;
-    absl::StatusOr<bool> got = r->Take(&bytes, &info);
-    if (!got.ok()) {
-      std::fprintf(stderr, "%s: %s\n", name, got.status().ToString().c_str());
-      return 1;
+    if (!sub->Wait(absl::Milliseconds(100)).ok()) continue;
+    absl::StatusOr<bool> got = sub->Take(&s);
+    if (!got.ok()) return Fail(name, got.status());
+    if (!*got) continue;
+    if (s.lost_before() > 0 && ++gaps <= kGapsShown) {
+      std::printf("[%s] gap: lost %lu samples before seq %lu\n", name.c_str(), s.lost_before(),
+                  s.sequence());
     }
-    if (!*got || bytes.size() != sizeof(Chatter)) continue;
-    Chatter m;
-    std::memcpy(&m, bytes.data(), sizeof m);
-    if (info.lost_before > 0 && ++gaps <= kGapsShown) {
-      std::printf("[%s] gap: lost %llu samples before seq %llu\n", name,
-                  static_cast<unsigned long long>(info.lost_before),
-                  static_cast<unsigned long long>(info.sequence));
+    const std::uint64_t count = s->count();
+    if (count % 50 == 0 || count + 1 == kMessages) {
+      std::printf("[%s] seq %lu from publisher %lu: count=%lu text='%.*s'\n", name.c_str(),
+                  s.sequence(), s.publisher_id(), count, static_cast<int>(s->text().size()),
+                  s->text().data());
     }
-    if (m.count % 50 == 0 || m.count + 1 == kMessages) {
-      std::printf("[%s] seq %llu from publisher %llu: count=%llu value=%.1f text='%s'\n", name,
-                  static_cast<unsigned long long>(info.sequence),
-                  static_cast<unsigned long long>(info.publisher_id),
-                  static_cast<unsigned long long>(m.count), m.value, m.text);
-    }
-    if (m.count + 1 == kMessages) break;
+    if (count + 1 == kMessages) break;
     absl::SleepFor(per_sample);
   }
-  if (gaps > kGapsShown) {
-    std::printf("[%s] ... %d more gaps like these\n", name, gaps - kGapsShown);
-  }
-  std::printf("[%s] done: received %llu, lost %llu\n", name,
-              static_cast<unsigned long long>(r->received()),
-              static_cast<unsigned long long>(r->lost()));
+  if (gaps > kGapsShown) std::printf("[%s] ... %d more gaps like these\n", name.c_str(), gaps - kGapsShown);
+  std::printf("[%s] done: received %lu, lost %lu\n", name.c_str(), sub->received(), sub->lost());
   return 0;
 }
 
-// Prints what `ringcast topic list` and `ringcast topic info /demo/chatter`
-// would, once the publisher and both subscribers have registered and a
-// few samples have flowed. Waits on the registry's futex, bounded.
+// Runs the ringcast CLI with `args`; returns what it printed on stdout.
+std::string RunCli(const std::vector<std::string>& args) {
+  int out[2];
+  if (::pipe(out) != 0) return "";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<char*> argv{const_cast<char*>("ringcast")};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(RINGCAST_CLI_PATH, argv.data());
+    std::perror("execv " RINGCAST_CLI_PATH);
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, n);
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return text;
+}
+
+// Shows what the real CLI prints once the publisher and both subscribers
+// have registered and samples have flowed for a while (lag and losses).
 void ShowListing() {
-  ringcast::cli::Domain domain(Options());
   const absl::Time give_up = absl::Now() + absl::Seconds(5);
-  for (;;) {
-    if (absl::Status s = domain.Refresh(); !s.ok()) {
-      std::fprintf(stderr, "listing: %s\n", s.ToString().c_str());
-      return;
+  std::string list;
+  while (absl::Now() < give_up) {
+    list = RunCli({"topic", "list"});
+    // "TOPIC TYPE HASH PUBS SUBS": wait for 1 publisher and 2 subscribers.
+    if (list.find(kTopic) != std::string::npos &&
+        list.find(" 1     2\n") != std::string::npos) {
+      break;
     }
-    int pubs = 0, subs = 0;
-    for (const ringcast::cli::TopicRow& t : domain.Topics()) {
-      if (t.topic == kTopic) pubs = t.publishers, subs = t.subscribers;
-    }
-    if (pubs == 1 && subs == 2) break;
-    if (absl::Now() > give_up) {
-      std::fprintf(stderr, "listing: endpoints did not register within 5 s\n");
-      return;
-    }
-    domain.WaitForChange(give_up - absl::Now());
+    absl::SleepFor(absl::Milliseconds(20));
   }
-  absl::SleepFor(absl::Milliseconds(150));  // let samples flow: lag and losses
-  if (absl::Status s = domain.Refresh(); !s.ok()) return;
-  std::string out = absl::StrCat("\n$ ringcast topic list\n",
-                                 ringcast::cli::TopicListText(domain.Topics()));
-  absl::StatusOr<ringcast::cli::TopicDetail> info = domain.Describe(kTopic);
-  if (info.ok()) {
-    absl::StrAppend(&out, "\n$ ringcast topic info ", kTopic, "\n",
-                    ringcast::cli::TopicInfoText(*info), "\n");
-  }
+  // The publisher waits 200 ms for its subscribers, then publishes at
+  // 1 kHz: by now samples have flowed and the slow one lags.
+  absl::SleepFor(absl::Milliseconds(400));
+  const std::string out =
+      absl::StrCat("\n$ ringcast topic list\n", RunCli({"topic", "list"}),
+                   "\n$ ringcast topic info ", kTopic, "\n", RunCli({"topic", "info", kTopic}),
+                   "\n");
   // One write, so the subscribers' lines do not interleave with it.
   (void)!::write(STDOUT_FILENO, out.data(), out.size());
 }
