@@ -84,6 +84,7 @@ Sample& Sample::operator=(Sample&& other) noexcept {
     slot_ = std::exchange(other.slot_, -1);
     inline_ = std::move(other.inline_);
     pooled_data_ = std::exchange(other.pooled_data_, nullptr);
+    pool_ = std::move(other.pool_);
   }
   return *this;
 }
@@ -93,6 +94,8 @@ Sample::~Sample() { Reset(); }
 void Sample::Reset() {
   if (held_ != nullptr && held_->open && slot_ >= 0) held_->Release(slot_);
   held_.reset();
+  pool_.reset();
+  pooled_data_ = nullptr;
   slot_ = -1;
 }
 
@@ -206,6 +209,10 @@ std::uint32_t Reader::ArmDoorbell() {
   sleeping.fetch_or(std::uint64_t{1} << (claim_.index % 64), std::memory_order_seq_cst);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   return seen;
+}
+
+void Reader::CountAnomaly(absl::string_view what) const {
+  topic_->CountSubscriberAnomaly(claim_.index, what);
 }
 
 void Reader::DisarmDoorbell() {
@@ -464,6 +471,7 @@ absl::StatusOr<bool> Reader::Take(Sample* sample) {
   if (r == ReadResult::kPooled) {
     sample->held_ = held_;
     sample->slot_ = held_slot;
+    sample->pool_ = held_->pools[held_slot];
     sample->pooled_data_ = held_->pools[held_slot]->chunk(held_->refs[held_slot].index);
   }
   return true;

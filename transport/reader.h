@@ -82,7 +82,9 @@ struct HeldChunks {
 // kInlineBytes without a heap allocation: taking one is on the hot path);
 // pooled ones point straight into the publisher's chunk, which they keep
 // alive until destroyed (each counts against max_held_samples). Move-only.
-// Release samples on the thread that uses their Reader.
+// Release samples on the thread that uses their Reader. A sample may
+// outlive its Reader: its bytes stay mapped, but the Reader's close returns
+// its chunk, so the publisher may overwrite them from then on.
 class Sample {
  public:
   Sample() = default;
@@ -106,6 +108,10 @@ class Sample {
   const std::byte* pooled_data_ = nullptr;  // into the chunk, when pooled
   absl::InlinedVector<std::byte, kInlineBytes> inline_;
   std::shared_ptr<internal::HeldChunks> held_;
+  // Keeps the pool mapped for as long as the sample lives, even after its
+  // Reader closed (which returns the chunk: the bytes stay readable, though
+  // the publisher may then reuse them).
+  std::shared_ptr<ChunkPool> pool_;
   int slot_ = -1;
 };
 
@@ -159,6 +165,11 @@ class Reader {
   // the same for one reader.
   std::uint32_t ArmDoorbell();
   void DisarmDoorbell();
+
+  // Counts a corrupt value met above this layer (a sample that fails its
+  // type's validation) on this subscriber's entry, for `topic info` and
+  // `doctor`; warns once per process.
+  void CountAnomaly(absl::string_view what) const;
 
   // Owners of a ring a reader remembers (topic_layout.h keeps as many).
   static constexpr std::uint32_t kOwnerHistory = 4;
