@@ -3,8 +3,8 @@
 //
 //   listing_bench [--endpoints=N] [--processes=P] [--topics=T] [--runs=R]
 //
-// P processes each register a node and N/P endpoints through
-// discovery::Node (real transport endpoints: half publishers, half
+// P processes each register a node and N/P endpoints through core's
+// ringcast::Node (real transport endpoints: half publishers, half
 // subscribers, spread over T topics). Then it times, R times each, (a) the
 // built `ringcast topic list` binary, exec to exit, output to a pipe, and
 // (b) the same listing in process (open the registry, reclaim the dead,
@@ -23,12 +23,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/inspect.h"
-#include "discovery/node.h"
+#include "ringcast/node.h"
 #include "transport/liveness.h"
 
 namespace {
 
-namespace disc = ringcast::discovery;
 namespace rt = ringcast::transport;
 
 int Flag(int argc, char** argv, const char* name, int fallback) {
@@ -47,30 +46,50 @@ int Flag(int argc, char** argv, const char* name, int fallback) {
 // for `release` to close.
 int Child(const rt::ShmOptions& o, int k, int first, int count, int topics, int ready,
           int release) {
-  absl::StatusOr<disc::Node> node = disc::Node::Create(o, absl::StrCat("bench", k));
+  // Exactly the segments `o` names: no configuration file, no
+  // RINGCAST_DOMAIN.
+  ringcast::ContextOptions co;
+  co.config_file = "";
+  co.overrides.shm_dir = o.dir;
+  co.overrides.shm_prefix = o.prefix;
+  co.overrides.domain = o.domain;
+  absl::StatusOr<ringcast::Context> ctx = ringcast::Context::Create(co);
+  if (!ctx.ok()) {
+    std::fprintf(stderr, "child %d: %s\n", k, ctx.status().ToString().c_str());
+    return 1;
+  }
+  absl::StatusOr<ringcast::Node> node = ringcast::Node::Create(*ctx, absl::StrCat("bench", k));
   if (!node.ok()) {
     std::fprintf(stderr, "child %d: %s\n", k, node.status().ToString().c_str());
     return 1;
   }
-  disc::EndpointOptions eo;
-  eo.topic.type_name = "bench.Sample";
-  eo.topic.type_hash = 0xBE5C;
-  eo.topic.depth = 8;
-  eo.topic.max_publishers = 64;
-  eo.topic.max_subscribers = 64;
-  std::vector<disc::Publisher> pubs;
-  std::vector<disc::Subscriber> subs;
+  // Opaque 8-byte-headed messages; every field of the topic's geometry set
+  // (core's defaults would allow only 8 publishers and 16 subscribers).
+  ringcast::TypeSupport type;
+  type.type_name = "bench.Sample";
+  type.type_hash = 0xBE5C;
+  type.head_size = 8;
+  type.fixed_size = false;
+  const ringcast::Qos qos = ringcast::Qos()
+                                .set_depth(8)
+                                .set_inline_capacity(48)
+                                .set_max_publishers(64)
+                                .set_max_subscribers(64)
+                                .set_max_held_samples(8)
+                                .set_max_message_size(0);
+  std::vector<ringcast::RawPublisher> pubs;
+  std::vector<ringcast::RawSubscriber> subs;
   for (int i = first; i < first + count; ++i) {
     const std::string topic = absl::StrCat("/bench/topic", i % topics);
     if (i % 2 == 0) {
-      absl::StatusOr<disc::Publisher> p = node->CreatePublisher(topic, eo);
+      absl::StatusOr<ringcast::RawPublisher> p = node->CreateRawPublisher(topic, type, qos);
       if (!p.ok()) {
         std::fprintf(stderr, "child %d: %s\n", k, p.status().ToString().c_str());
         return 1;
       }
       pubs.push_back(*std::move(p));
     } else {
-      absl::StatusOr<disc::Subscriber> s = node->CreateSubscriber(topic, eo);
+      absl::StatusOr<ringcast::RawSubscriber> s = node->CreateRawSubscriber(topic, type, qos);
       if (!s.ok()) {
         std::fprintf(stderr, "child %d: %s\n", k, s.status().ToString().c_str());
         return 1;

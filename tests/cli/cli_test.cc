@@ -17,11 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "discovery/node.h"
 #include "discovery/registry.h"
 #include "gtest/gtest.h"
 #include "cli/inspect.h"
+#include "ringcast/node.h"
 #include "tests/cli/json_lite.h"
+#include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/process.h"
@@ -35,11 +36,14 @@ namespace {
 
 using ::ringcast::testing::UniqueOptions;
 
+using ::ringcast::testing::BytesType;
+using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::Json;
 using ::ringcast::testing::JsonParser;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::QosOf;
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::WaitChild;
 
@@ -144,13 +148,30 @@ std::vector<std::string> With(std::vector<std::string> base, std::vector<std::st
   return base;
 }
 
-discovery::EndpointOptions Chatter(std::uint32_t depth = 16) {
-  discovery::EndpointOptions eo;
-  eo.topic.type_name = "test.Chatter";
-  eo.topic.type_hash = 0xABCDEF;
-  eo.topic.depth = depth;
-  eo.descriptor = "descriptor bytes";
-  return eo;
+transport::TopicConfig Chatter(std::uint32_t depth = 16) {
+  transport::TopicConfig c;
+  c.type_name = "test.Chatter";
+  c.type_hash = 0xABCDEF;
+  c.depth = depth;
+  return c;
+}
+constexpr char kDescriptor[] = "descriptor bytes";
+
+// A node of `name` on the test's segments, through core like any user's.
+absl::StatusOr<Node> MakeNode(const transport::ShmOptions& o, const char* name) {
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  if (!ctx.ok()) return ctx.status();
+  return Node::Create(*ctx, name);
+}
+
+// A publisher or subscriber of opaque bytes on the topic `c` describes.
+absl::StatusOr<RawPublisher> PublisherOf(Node& node, const std::string& topic,
+                                         const transport::TopicConfig& c) {
+  return node.CreateRawPublisher(topic, BytesType(c, kDescriptor), QosOf(c));
+}
+absl::StatusOr<RawSubscriber> SubscriberOf(Node& node, const std::string& topic,
+                                           const transport::TopicConfig& c) {
+  return node.CreateRawSubscriber(topic, BytesType(c, kDescriptor), QosOf(c));
 }
 
 // A child that registers node "talker" with publishers on /chat and /imu,
@@ -160,14 +181,13 @@ pid_t StartTalker(const transport::ShmOptions& o, int ready_fd, int release_fd, 
                   int count, std::uint32_t depth = 16) {
   return StartChild([=, &o] {
     ::close(unused_fd);  // the write end of `release`: EOF when the parent closes its copy
-    absl::StatusOr<discovery::Node> node = discovery::Node::Create(o, "talker");
+    absl::StatusOr<Node> node = MakeNode(o, "talker");
     if (!node.ok()) return 10;
-    absl::StatusOr<discovery::Publisher> chat = node->CreatePublisher("/chat", Chatter(depth));
+    absl::StatusOr<RawPublisher> chat = PublisherOf(*node, "/chat", Chatter(depth));
     if (!chat.ok()) return 11;
-    discovery::EndpointOptions imu = Chatter();
-    imu.topic.type_name = "test.Imu";
-    imu.reliable = true;
-    absl::StatusOr<discovery::Publisher> imu_pub = node->CreatePublisher("/imu", imu);
+    transport::TopicConfig imu = Chatter();
+    imu.type_name = "test.Imu";
+    absl::StatusOr<RawPublisher> imu_pub = PublisherOf(*node, "/imu", imu);
     if (!imu_pub.ok()) return 12;
     for (int i = 0; i < count; ++i) {
       const std::uint64_t v = static_cast<std::uint64_t>(i);
@@ -215,9 +235,9 @@ TEST(CliTest, NodeAndTopicListsAgainstLiveProcesses) {
   Talker talker;
   ASSERT_TRUE(talker.Start(o, 3));
   {
-    absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "listener");
+    absl::StatusOr<Node> me = MakeNode(o, "listener");
     ASSERT_TRUE(me.ok()) << me.status();
-    absl::StatusOr<discovery::Subscriber> sub = me->CreateSubscriber("/chat", Chatter());
+    absl::StatusOr<RawSubscriber> sub = SubscriberOf(*me, "/chat", Chatter());
     ASSERT_TRUE(sub.ok()) << sub.status();
 
     Result r = RunCli(With(Base(o), {"topic", "list", "--json"}));
@@ -261,9 +281,9 @@ TEST(CliTest, NodeAndTopicListsAgainstLiveProcesses) {
 
 TEST(CliTest, TopicInfoShowsEndpointsQosRingMemoryLagAndLosses) {
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "listener");
+  absl::StatusOr<Node> me = MakeNode(o, "listener");
   ASSERT_TRUE(me.ok()) << me.status();
-  absl::StatusOr<discovery::Subscriber> sub = me->CreateSubscriber("/chat", Chatter(8));
+  absl::StatusOr<RawSubscriber> sub = SubscriberOf(*me, "/chat", Chatter(8));
   ASSERT_TRUE(sub.ok()) << sub.status();
   Talker talker;
   ASSERT_TRUE(talker.Start(o, 40, 8));  // 40 samples on an 8-deep ring
@@ -312,7 +332,7 @@ TEST(CliTest, TopicInfoShowsEndpointsQosRingMemoryLagAndLosses) {
 TEST(CliTest, DomainComesFromTheFlagOrTheEnvironment) {
   transport::ShmOptions o = UniqueOptions();
   o.domain = 7;
-  absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "seven");
+  absl::StatusOr<Node> me = MakeNode(o, "seven");
   ASSERT_TRUE(me.ok()) << me.status();
   Result r = RunCli(With(Base(o), {"node", "list", "--json"}), "7");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -385,8 +405,7 @@ TEST(CliTest, DoctorReportsThenCleansWhatTheDeadLeft) {
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   const pid_t ghost = StartChild([&] {
-    discovery::EndpointOptions eo = Chatter();
-    absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/ghost", eo.topic);
+    absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/ghost", Chatter());
     if (!w.ok()) return 10;
     char b = 'r';
     if (::write(ready[1], &b, 1) != 1) return 11;
@@ -443,7 +462,7 @@ double CpuSeconds(pid_t pid) {
 
 TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "watched");
+  absl::StatusOr<Node> me = MakeNode(o, "watched");
   ASSERT_TRUE(me.ok()) << me.status();
   for (const int sig : {SIGINT, SIGTERM}) {
     const Spawned w = Spawn(With(Base(o), {"topic", "list", "--watch", "--json"}));
@@ -461,7 +480,7 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
     const double idle_cpu = CpuSeconds(w.pid) - cpu0;
     EXPECT_LT(idle_cpu, 0.3) << "watch used " << idle_cpu << " s of CPU in 1.5 s idle";
     // A change: a redraw with the new topic.
-    absl::StatusOr<discovery::Publisher> pub = me->CreatePublisher("/watched", Chatter());
+    absl::StatusOr<RawPublisher> pub = PublisherOf(*me, "/watched", Chatter());
     ASSERT_TRUE(pub.ok()) << pub.status();
     out += ReadUntil(w.out, absl::Now() + absl::Seconds(60), [](const std::string& s) {
       return absl::StrContains(s, "/watched");
@@ -486,11 +505,16 @@ TEST(CliTest, CorruptEntriesAreBoundedNotTrusted) {
   // A buggy or hostile process scribbles over live entries: listings stay
   // bounded (no read past an entry or a table) and never crash.
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<discovery::Node> me = discovery::Node::Create(o, "victim");
+  absl::StatusOr<Node> me = MakeNode(o, "victim");
   ASSERT_TRUE(me.ok()) << me.status();
-  absl::StatusOr<discovery::Publisher> pub = me->CreatePublisher("/scribbled", Chatter());
+  absl::StatusOr<RawPublisher> pub = PublisherOf(*me, "/scribbled", Chatter());
   ASSERT_TRUE(pub.ok()) << pub.status();
-  discovery::Registry& reg = me->registry();
+  // The node's registry, joined by a handle of our own (a Node does not
+  // expose its registry). Declared after the node: it goes first, so the
+  // node's leaving still unlinks the registry.
+  absl::StatusOr<discovery::Registry> joined = discovery::Registry::Open(o);
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  discovery::Registry& reg = *joined;
   const discovery::RegistrySnapshot before = reg.Read();
   ASSERT_EQ(before.endpoints.size(), 1u);
   ASSERT_EQ(before.types.size(), 1u);

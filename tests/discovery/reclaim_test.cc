@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "discovery/node.h"
 #include "discovery/orphans.h"
 #include "discovery/registry.h"
 #include "gtest/gtest.h"
+#include "ringcast/node.h"
+#include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
@@ -24,21 +25,41 @@ namespace {
 
 using ::ringcast::testing::UniqueOptions;
 
+using ::ringcast::testing::BytesType;
+using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::QosOf;
 using ::ringcast::testing::StartChild;
 
-EndpointOptions Pooled() {
-  EndpointOptions eo;
-  eo.topic.type_name = "test.Blob";
-  eo.topic.type_hash = 42;
-  eo.topic.depth = 8;
-  eo.topic.max_publishers = 4;
-  eo.topic.max_subscribers = 4;
-  eo.topic.max_message_size = 4096;  // a chunk pool per publisher
-  eo.descriptor = "fake descriptor";
-  return eo;
+transport::TopicConfig Pooled() {
+  transport::TopicConfig c;
+  c.type_name = "test.Blob";
+  c.type_hash = 42;
+  c.depth = 8;
+  c.max_publishers = 4;
+  c.max_subscribers = 4;
+  c.max_message_size = 4096;  // a chunk pool per publisher
+  return c;
+}
+constexpr char kPooledDescriptor[] = "fake descriptor";
+
+// Endpoints of test.Blob on `topic` (through core's Node, like any user's).
+absl::StatusOr<RawPublisher> PooledPublisher(Node& node, const std::string& topic) {
+  const transport::TopicConfig c = Pooled();
+  return node.CreateRawPublisher(topic, BytesType(c, kPooledDescriptor), QosOf(c));
+}
+absl::StatusOr<RawSubscriber> PooledSubscriber(Node& node, const std::string& topic) {
+  const transport::TopicConfig c = Pooled();
+  return node.CreateRawSubscriber(topic, BytesType(c, kPooledDescriptor), QosOf(c));
+}
+
+// A node of `name` on the test's segments.
+absl::StatusOr<Node> MakeNode(const transport::ShmOptions& o, const char* name) {
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  if (!ctx.ok()) return ctx.status();
+  return Node::Create(*ctx, name);
 }
 
 // Topic-segment entries of a topic whose owner pid is `pid`, by observing.
@@ -69,17 +90,17 @@ int EntriesOf(const transport::ShmOptions& o, const std::string& topic, pid_t pi
 // through `ready`, then waits to be killed.
 pid_t StartVictim(const transport::ShmOptions& o, int ready_fd) {
   return StartChild([&o, ready_fd] {
-    absl::StatusOr<Node> node = Node::Create(o, "victim");
+    absl::StatusOr<Node> node = MakeNode(o, "victim");
     if (!node.ok()) return 10;
-    std::vector<Publisher> pubs;
-    std::vector<Subscriber> subs;
+    std::vector<RawPublisher> pubs;
+    std::vector<RawSubscriber> subs;
     for (const char* topic : {"/shared", "/alone"}) {
-      absl::StatusOr<Publisher> p = node->CreatePublisher(topic, Pooled());
+      absl::StatusOr<RawPublisher> p = PooledPublisher(*node, topic);
       if (!p.ok()) return 11;
       std::vector<std::byte> big(3000, std::byte{7});
       if (!p->Publish(big).ok()) return 12;  // a chunk in the pool
       pubs.push_back(*std::move(p));
-      absl::StatusOr<Subscriber> s = node->CreateSubscriber(topic, Pooled());
+      absl::StatusOr<RawSubscriber> s = PooledSubscriber(*node, topic);
       if (!s.ok()) return 13;
       subs.push_back(*std::move(s));
     }
@@ -124,9 +145,9 @@ TEST(ReclaimTest, KillNineThenOneListingLeavesNothingBehind) {
 
 TEST(ReclaimTest, KillNineWithALivePeerReclaimsOnlyTheDeadEntries) {
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<Node> peer = Node::Create(o, "peer");
+  absl::StatusOr<Node> peer = MakeNode(o, "peer");
   ASSERT_TRUE(peer.ok()) << peer.status();
-  absl::StatusOr<Subscriber> mine = peer->CreateSubscriber("/shared", Pooled());
+  absl::StatusOr<RawSubscriber> mine = PooledSubscriber(*peer, "/shared");
   ASSERT_TRUE(mine.ok()) << mine.status();
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
@@ -169,9 +190,9 @@ TEST(ReclaimTest, KillNineWithALivePeerReclaimsOnlyTheDeadEntries) {
 
 TEST(ReclaimTest, ChunksHeldByAKilledSubscriberGoBackToThePool) {
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<Node> me = Node::Create(o, "publisher");
+  absl::StatusOr<Node> me = MakeNode(o, "publisher");
   ASSERT_TRUE(me.ok()) << me.status();
-  absl::StatusOr<Publisher> pub = me->CreatePublisher("/held", Pooled());
+  absl::StatusOr<RawPublisher> pub = PooledPublisher(*me, "/held");
   ASSERT_TRUE(pub.ok()) << pub.status();
   const transport::ChunkPool* pool = pub->writer().pool();
   ASSERT_NE(pool, nullptr);
@@ -181,9 +202,9 @@ TEST(ReclaimTest, ChunksHeldByAKilledSubscriberGoBackToThePool) {
   ASSERT_EQ(::pipe(go), 0);
   const pid_t victim = StartChild([&] {
     ::close(go[1]);
-    absl::StatusOr<Node> node = Node::Create(o, "hoarder");
+    absl::StatusOr<Node> node = MakeNode(o, "hoarder");
     if (!node.ok()) return 10;
-    absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/held", Pooled());
+    absl::StatusOr<RawSubscriber> sub = PooledSubscriber(*node, "/held");
     if (!sub.ok()) return 11;
     char b = 's';
     if (::write(ready[1], &b, 1) != 1) return 12;  // subscribed
@@ -220,10 +241,10 @@ TEST(ReclaimTest, ChunksHeldByAKilledSubscriberGoBackToThePool) {
   reg->Leave();
   // Overwriting the ring drops its references: with the hoarder's returned
   // too, every chunk comes back.
-  for (std::uint32_t i = 0; i < Pooled().topic.depth; ++i) {
+  for (std::uint32_t i = 0; i < Pooled().depth; ++i) {
     ASSERT_TRUE(pub->Publish(big).ok());
   }
-  EXPECT_EQ(pool->CountFree(), free_before - Pooled().topic.depth);
+  EXPECT_EQ(pool->CountFree(), free_before - Pooled().depth);
 }
 
 TEST(ReclaimTest, LivePidWithAnotherStartTimeIsDead) {
@@ -268,7 +289,7 @@ TEST(ReclaimTest, DoctorFindsAndCleansTopicsOutsideTheRegistry) {
   ASSERT_EQ(::pipe(ready), 0);
   const pid_t victim = StartChild([&] {
     absl::StatusOr<transport::Writer> w =
-        transport::Writer::Create(o, "/unregistered", Pooled().topic);
+        transport::Writer::Create(o, "/unregistered", Pooled());
     if (!w.ok()) return 10;
     char b = 'r';
     if (::write(ready[1], &b, 1) != 1) return 11;

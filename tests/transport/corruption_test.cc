@@ -33,11 +33,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "discovery/node.h"
 #include "discovery/orphans.h"
 #include "discovery/registry.h"
 #include "discovery/registry_layout.h"
 #include "gtest/gtest.h"
+#include "ringcast/node.h"
+#include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
@@ -64,9 +65,12 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::BytesType;
+using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::QosOf;
 using ::ringcast::testing::RunInChild;
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::UniqueOptions;
@@ -131,26 +135,48 @@ std::uint64_t EnvNumber(const char* name, std::uint64_t otherwise) {
   return v != nullptr && absl::SimpleAtoi(v, &n) ? n : otherwise;
 }
 
-discovery::EndpointOptions InlineOptions() {
-  discovery::EndpointOptions eo;
-  eo.topic.type_name = "test.Scribble";
-  eo.topic.type_hash = 0x5C81BB1E;
-  eo.topic.depth = 16;
-  eo.topic.max_publishers = 2;
-  eo.topic.max_subscribers = 4;
-  eo.topic.max_held_samples = 4;
-  eo.descriptor = "inline descriptor";
-  return eo;
+TopicConfig InlineConfig() {
+  TopicConfig c;
+  c.type_name = "test.Scribble";
+  c.type_hash = 0x5C81BB1E;
+  c.depth = 16;
+  c.max_publishers = 2;
+  c.max_subscribers = 4;
+  c.max_held_samples = 4;
+  return c;
 }
 
-discovery::EndpointOptions PooledOptions() {
-  discovery::EndpointOptions eo = InlineOptions();
-  eo.topic.type_name = "test.Blob";
-  eo.topic.type_hash = 0xB10B;
-  eo.topic.depth = 8;
-  eo.topic.max_message_size = 64 << 10;
-  eo.descriptor = "pooled descriptor";
-  return eo;
+TopicConfig PooledConfig() {
+  TopicConfig c = InlineConfig();
+  c.type_name = "test.Blob";
+  c.type_hash = 0xB10B;
+  c.depth = 8;
+  c.max_message_size = 64 << 10;
+  return c;
+}
+
+// Scribbled topic `k` (0 inline, 1 pooled): its name, its segment's
+// configuration and the descriptor its type registers.
+const char* ScribbledTopic(int k) { return k == 0 ? kInlineTopic : kPooledTopic; }
+TopicConfig ScribbledConfig(int k) { return k == 0 ? InlineConfig() : PooledConfig(); }
+const char* ScribbledDescriptor(int k) { return k == 0 ? "inline descriptor" : "pooled descriptor"; }
+
+// A registered node, publisher and subscriber (core's Node, as users make
+// them) on scribbled topic `k`.
+absl::StatusOr<ringcast::Node> MakeNode(const ShmOptions& o, const char* name) {
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  if (!ctx.ok()) return ctx.status();
+  return ringcast::Node::Create(*ctx, name);
+}
+absl::StatusOr<RawPublisher> ScribbledPublisher(ringcast::Node& node, int k) {
+  const TopicConfig c = ScribbledConfig(k);
+  return node.CreateRawPublisher(ScribbledTopic(k), BytesType(c, ScribbledDescriptor(k)),
+                                 QosOf(c));
+}
+absl::StatusOr<RawSubscriber> ScribbledSubscriber(ringcast::Node& node, int k) {
+  const TopicConfig c = ScribbledConfig(k);
+  return node.CreateRawSubscriber(ScribbledTopic(k), BytesType(c, ScribbledDescriptor(k)),
+                                  QosOf(c));
 }
 
 TopicConfig ControlConfig() {
@@ -183,12 +209,9 @@ std::uint64_t Touch(absl::Span<const std::byte> bytes) {
 // and loaned chunks up to 64 KiB.
 int RunScribbledPublisher(const ShmOptions& o, Board* b, int k) {
   CountWarnings(b);
-  absl::StatusOr<discovery::Node> node =
-      discovery::Node::Create(o, k == 0 ? "inline_pub" : "pooled_pub");
+  absl::StatusOr<ringcast::Node> node = MakeNode(o, k == 0 ? "inline_pub" : "pooled_pub");
   if (!node.ok()) return 10;
-  absl::StatusOr<discovery::Publisher> pub =
-      node->CreatePublisher(k == 0 ? kInlineTopic : kPooledTopic,
-                            k == 0 ? InlineOptions() : PooledOptions());
+  absl::StatusOr<RawPublisher> pub = ScribbledPublisher(*node, k);
   if (!pub.ok()) return 11;
   b->ready.fetch_add(1);
   std::mt19937_64 rng(k + 1);
@@ -199,11 +222,11 @@ int RunScribbledPublisher(const ShmOptions& o, Board* b, int k) {
       if (k == 1 && n % 3 != 0) size = 1 + rng() % bytes.size();
       absl::Status s;
       if (k == 1 && n % 2 == 1 && size > 48) {
-        absl::StatusOr<ChunkLoan> loan = pub->writer().Loan(size);
+        absl::StatusOr<RawLoan> loan = pub->Loan(size);  // a chunk of the pool
         s = loan.status();
         if (loan.ok()) {
-          std::memset(loan->data().data(), static_cast<int>(n), loan->size());
-          s = pub->writer().Publish(*std::move(loan));
+          std::memset(loan->data().data(), static_cast<int>(n), loan->data().size());
+          s = pub->Publish(*std::move(loan), size);
         }
       } else {
         std::memcpy(bytes.data(), &n, sizeof n);
@@ -220,12 +243,9 @@ int RunScribbledPublisher(const ShmOptions& o, Board* b, int k) {
 // both copied and as Samples it holds for a while, ignoring errors.
 int RunScribbledSubscriber(const ShmOptions& o, Board* b, int k) {
   CountWarnings(b);
-  absl::StatusOr<discovery::Node> node =
-      discovery::Node::Create(o, k == 0 ? "inline_sub" : "pooled_sub");
+  absl::StatusOr<ringcast::Node> node = MakeNode(o, k == 0 ? "inline_sub" : "pooled_sub");
   if (!node.ok()) return 10;
-  absl::StatusOr<discovery::Subscriber> sub =
-      node->CreateSubscriber(k == 0 ? kInlineTopic : kPooledTopic,
-                             k == 0 ? InlineOptions() : PooledOptions());
+  absl::StatusOr<RawSubscriber> sub = ScribbledSubscriber(*node, k);
   if (!sub.ok()) return 11;
   b->ready.fetch_add(1);
   Reader& r = sub->reader();
@@ -271,12 +291,11 @@ int RunJoiner(const ShmOptions& o, Board* b) {
   std::uint64_t sum = 0;
   for (int n = 0; b->stop_scribbled.load() == 0; ++n) {
     const int k = n % 2;
-    const char* topic = k == 0 ? kInlineTopic : kPooledTopic;
-    const discovery::EndpointOptions eo = k == 0 ? InlineOptions() : PooledOptions();
-    absl::StatusOr<discovery::Node> node = discovery::Node::Create(o, "joiner");
+    const char* topic = ScribbledTopic(k);
+    absl::StatusOr<ringcast::Node> node = MakeNode(o, "joiner");
     if (node.ok()) {
-      absl::StatusOr<discovery::Publisher> pub = node->CreatePublisher(topic, eo);
-      absl::StatusOr<discovery::Subscriber> sub = node->CreateSubscriber(topic, eo);
+      absl::StatusOr<RawPublisher> pub = ScribbledPublisher(*node, k);
+      absl::StatusOr<RawSubscriber> sub = ScribbledSubscriber(*node, k);
       if (pub.ok()) {
         (void)pub->Publish(absl::MakeConstSpan(bytes.data(), 40));
         if (k == 1) (void)pub->Publish(bytes);
@@ -290,7 +309,7 @@ int RunJoiner(const ShmOptions& o, Board* b) {
     }
     ReaderOptions history;
     history.transient_local = true;
-    absl::StatusOr<Reader> r = Reader::Create(o, topic, eo.topic, history);
+    absl::StatusOr<Reader> r = Reader::Create(o, topic, ScribbledConfig(k), history);
     if (r.ok()) {
       Sample s;
       for (int i = 0; i < 32 && r->Take(&s).value_or(false); ++i) sum += Touch(s.data());

@@ -34,12 +34,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "discovery/node.h"
 #include "discovery/orphans.h"
 #include "discovery/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ringcast/node.h"
 #include "tests/cli/json_lite.h"
+#include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
@@ -57,10 +58,13 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::BytesType;
+using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::Json;
 using ::ringcast::testing::JsonParser;
 using ::ringcast::testing::kShmDir;
+using ::ringcast::testing::QosOf;
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::UniqueOptions;
 using ::ringcast::testing::WaitChild;
@@ -361,11 +365,20 @@ void ExpectReportedAsForeign(const OrphanLook& look, const Planted& planted) {
   EXPECT_THAT(planted.Changes(), IsEmpty());
 }
 
-discovery::EndpointOptions Endpoint() {
-  discovery::EndpointOptions eo;
-  eo.topic.type_name = "test.Hostile";
-  eo.topic.type_hash = 0x4057;
-  return eo;
+// The topic every registered endpoint here is made on: opaque bytes of
+// test.Hostile, transport's default geometry.
+TopicConfig Endpoint() {
+  TopicConfig c;
+  c.type_name = "test.Hostile";
+  c.type_hash = 0x4057;
+  return c;
+}
+
+// A node (core's, as users make them) on `o`'s segments.
+absl::StatusOr<ringcast::Node> MakeNode(const ShmOptions& o, const char* name) {
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  if (!ctx.ok()) return ctx.status();
+  return ringcast::Node::Create(*ctx, name);
 }
 
 // One run of the built `ringcast` binary, killed by SIGALRM (inherited
@@ -528,11 +541,15 @@ TEST_P(HostileTopicNameTest, ObserveIsRefusedAtOnce) {
 // registered.
 TEST_P(HostileTopicNameTest, NodePublisherIsRefusedAtOnceAndNotLeftRegistered) {
   const ChildCall c = CallInChild([&](absl::Time& start) -> absl::Status {
-    absl::StatusOr<discovery::Node> node = discovery::Node::Create(o_, "victim");
+    absl::StatusOr<ringcast::Node> node = MakeNode(o_, "victim");
     if (!node.ok()) return SetupFailed(node.status());
+    // The node's registry, as a listing sees it (a Node does not expose it).
+    absl::StatusOr<discovery::Registry> registry = discovery::Registry::Observe(o_);
+    if (!registry.ok()) return SetupFailed(registry.status());
+    const TopicConfig c = Endpoint();
     start = absl::Now();
-    const absl::Status s = node->CreatePublisher(kTopic, Endpoint()).status();
-    if (!node->registry().Read().endpoints.empty()) {
+    const absl::Status s = node->CreateRawPublisher(kTopic, BytesType(c), QosOf(c)).status();
+    if (!registry->Read().endpoints.empty()) {
       return absl::InternalError(absl::StrCat("refused publisher left registered: ", s.message()));
     }
     return s;
@@ -542,11 +559,15 @@ TEST_P(HostileTopicNameTest, NodePublisherIsRefusedAtOnceAndNotLeftRegistered) {
 
 TEST_P(HostileTopicNameTest, NodeSubscriberIsRefusedAtOnceAndNotLeftRegistered) {
   const ChildCall c = CallInChild([&](absl::Time& start) -> absl::Status {
-    absl::StatusOr<discovery::Node> node = discovery::Node::Create(o_, "victim");
+    absl::StatusOr<ringcast::Node> node = MakeNode(o_, "victim");
     if (!node.ok()) return SetupFailed(node.status());
+    // The node's registry, as a listing sees it (a Node does not expose it).
+    absl::StatusOr<discovery::Registry> registry = discovery::Registry::Observe(o_);
+    if (!registry.ok()) return SetupFailed(registry.status());
+    const TopicConfig c = Endpoint();
     start = absl::Now();
-    const absl::Status s = node->CreateSubscriber(kTopic, Endpoint()).status();
-    if (!node->registry().Read().endpoints.empty()) {
+    const absl::Status s = node->CreateRawSubscriber(kTopic, BytesType(c), QosOf(c)).status();
+    if (!registry->Read().endpoints.empty()) {
       return absl::InternalError(absl::StrCat("refused subscriber left registered: ",
                                               s.message()));
     }
@@ -593,7 +614,7 @@ class HostileRegistryNameTest : public PlantedFixture {
 
 TEST_P(HostileRegistryNameTest, NodeCreateIsRefusedAtOnce) {
   const ChildCall c = CallInChild(
-      [&](absl::Time&) { return discovery::Node::Create(o_, "victim").status(); });
+      [&](absl::Time&) { return MakeNode(o_, "victim").status(); });
   ExpectPromptRefusal(c, planted());
 }
 
@@ -686,11 +707,12 @@ TEST_P(HostileLivenessNameTest, SweepsSkipItWithOneWarningAndEndpointsStillWork)
     {
       absl::StatusOr<Writer> w = Writer::Create(o_, kTopic, {});
       if (!w.ok()) problems.push_back(absl::StrCat("Writer::Create: ", w.status().message()));
-      absl::StatusOr<discovery::Node> node = discovery::Node::Create(o_, "bystander");
+      absl::StatusOr<ringcast::Node> node = MakeNode(o_, "bystander");
+      const TopicConfig c = Endpoint();
       if (!node.ok()) {
         problems.push_back(absl::StrCat("Node::Create: ", node.status().message()));
-      } else if (absl::StatusOr<discovery::Subscriber> sub =
-                     node->CreateSubscriber("/elsewhere", Endpoint());
+      } else if (absl::StatusOr<RawSubscriber> sub =
+                     node->CreateRawSubscriber("/elsewhere", BytesType(c), QosOf(c));
                  !sub.ok()) {
         problems.push_back(absl::StrCat("CreateSubscriber: ", sub.status().message()));
       }

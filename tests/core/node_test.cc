@@ -1,7 +1,7 @@
-// Endpoints made through discovery: registered on creation, unregistered
+// Endpoints made through core's Node: registered on creation, unregistered
 // on close, data flows through transport; a subscriber waits (bounded) for
 // its first publisher on the registry's futex.
-#include "discovery/node.h"
+#include "ringcast/node.h"
 
 #include <unistd.h>
 
@@ -12,40 +12,73 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "discovery/registry.h"
 #include "gtest/gtest.h"
+#include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 
-namespace ringcast::discovery {
+namespace ringcast {
 namespace {
 
-using ::ringcast::testing::UniqueOptions;
-
+using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::StartChild;
+using ::ringcast::testing::UniqueOptions;
 using ::ringcast::testing::WaitChild;
+using discovery::EndpointKind;
+using discovery::EndpointRecord;
+using discovery::Registry;
+using discovery::RegistrySnapshot;
 
-EndpointOptions Chatter() {
-  EndpointOptions eo;
-  eo.topic.type_name = "test.Chatter";
-  eo.topic.type_hash = 7;
-  eo.topic.depth = 16;
-  eo.transient_local = true;
-  return eo;
+// Opaque bytes of type test.Chatter (the strings are literals: they outlive
+// every endpoint).
+TypeSupport Chatter() {
+  TypeSupport t;
+  t.type_name = "test.Chatter";
+  t.type_hash = 7;
+  t.head_size = 8;
+  t.fixed_size = false;
+  return t;
+}
+
+// Depth 16, transient local; the rest of the geometry set explicitly (core
+// fills what is left unset with its own defaults): 48 bytes inline, 8
+// publishers, 32 subscribers, 8 held samples, inline only.
+Qos ChatterQos() {
+  return Qos()
+      .set_depth(16)
+      .set_inline_capacity(48)
+      .set_max_publishers(8)
+      .set_max_subscribers(32)
+      .set_max_held_samples(8)
+      .set_max_message_size(0)
+      .set_transient_local();
+}
+
+// What the registry holds now, read without joining it (a Node does not
+// expose its registry).
+RegistrySnapshot Snapshot(const transport::ShmOptions& o) {
+  absl::StatusOr<Registry> r = Registry::Observe(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? r->Read() : RegistrySnapshot{};
 }
 
 TEST(NodeTest, EndpointsRegisterAndUnregister) {
   const transport::ShmOptions o = UniqueOptions();
   {
-    absl::StatusOr<Node> node = Node::Create(o, "talker");
+    absl::StatusOr<Context> ctx = ContextFor(o);
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    absl::StatusOr<Node> node = Node::Create(*ctx, "talker");
     ASSERT_TRUE(node.ok()) << node.status();
-    absl::StatusOr<Publisher> pub = node->CreatePublisher("/chatter", Chatter());
+    absl::StatusOr<RawPublisher> pub = node->CreateRawPublisher("/chatter", Chatter(), ChatterQos());
     ASSERT_TRUE(pub.ok()) << pub.status();
-    absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/chatter", Chatter());
+    absl::StatusOr<RawSubscriber> sub =
+        node->CreateRawSubscriber("/chatter", Chatter(), ChatterQos());
     ASSERT_TRUE(sub.ok()) << sub.status();
 
-    RegistrySnapshot snap = node->registry().Read();
+    RegistrySnapshot snap = Snapshot(o);
     ASSERT_EQ(snap.nodes.size(), 1u);
     ASSERT_EQ(snap.endpoints.size(), 2u);
     for (const EndpointRecord& e : snap.endpoints) {
@@ -55,9 +88,11 @@ TEST(NodeTest, EndpointsRegisterAndUnregister) {
       EXPECT_EQ(e.qos.depth, 16u);
       EXPECT_TRUE(e.qos.transient_local);
       if (e.kind == EndpointKind::kPublisher) {
+        EXPECT_EQ(e.id, pub->id());
         EXPECT_EQ(e.transport_index, pub->writer().ring_index());
         EXPECT_EQ(e.transport_id, pub->writer().publisher_id());
       } else {
+        EXPECT_EQ(e.id, sub->id());
         EXPECT_EQ(e.transport_index, sub->reader().subscriber_index());
         EXPECT_EQ(e.transport_id, sub->reader().subscriber_id());
       }
@@ -73,11 +108,11 @@ TEST(NodeTest, EndpointsRegisterAndUnregister) {
     EXPECT_EQ(std::memcmp(got.data(), msg, sizeof msg), 0);
 
     pub->Close();
-    snap = node->registry().Read();
+    snap = Snapshot(o);
     ASSERT_EQ(snap.endpoints.size(), 1u);
     EXPECT_EQ(snap.endpoints[0].kind, EndpointKind::kSubscriber);
-    // The node entry outlives the Node object while a handle exists.
-    Subscriber kept = *std::move(sub);
+    // The node entry outlives the Node object while an endpoint exists.
+    RawSubscriber kept = *std::move(sub);
     node = absl::CancelledError("dropped");
     absl::StatusOr<Registry> reg = Registry::Open(o);
     ASSERT_TRUE(reg.ok());
@@ -92,22 +127,26 @@ TEST(NodeTest, EndpointsRegisterAndUnregister) {
 
 TEST(NodeTest, TypeMismatchIsAClearErrorAndLeavesNoEntry) {
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<Node> node = Node::Create(o, "n");
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  absl::StatusOr<Node> node = Node::Create(*ctx, "n");
   ASSERT_TRUE(node.ok()) << node.status();
-  absl::StatusOr<Publisher> pub = node->CreatePublisher("/typed", Chatter());
+  absl::StatusOr<RawPublisher> pub = node->CreateRawPublisher("/typed", Chatter(), ChatterQos());
   ASSERT_TRUE(pub.ok());
-  EndpointOptions other = Chatter();
-  other.topic.type_name = "test.Other";
-  absl::StatusOr<Subscriber> bad = node->CreateSubscriber("/typed", other);
+  TypeSupport other = Chatter();
+  other.type_name = "test.Other";
+  absl::StatusOr<RawSubscriber> bad = node->CreateRawSubscriber("/typed", other, ChatterQos());
   EXPECT_TRUE(absl::IsFailedPrecondition(bad.status())) << bad.status();
-  EXPECT_EQ(node->registry().Read().endpoints.size(), 1u);
+  EXPECT_EQ(Snapshot(o).endpoints.size(), 1u);
 }
 
 TEST(NodeTest, SubscriberWaitsForItsFirstPublisherAcrossProcesses) {
   const transport::ShmOptions o = UniqueOptions();
-  absl::StatusOr<Node> node = Node::Create(o, "listener");
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  absl::StatusOr<Node> node = Node::Create(*ctx, "listener");
   ASSERT_TRUE(node.ok()) << node.status();
-  absl::StatusOr<Subscriber> sub = node->CreateSubscriber("/late", Chatter());
+  absl::StatusOr<RawSubscriber> sub = node->CreateRawSubscriber("/late", Chatter(), ChatterQos());
   ASSERT_TRUE(sub.ok()) << sub.status();
   const absl::Status none = sub->WaitForPublisher(absl::Milliseconds(100));
   EXPECT_TRUE(absl::IsDeadlineExceeded(none)) << none;
@@ -120,9 +159,9 @@ TEST(NodeTest, SubscriberWaitsForItsFirstPublisherAcrossProcesses) {
     char b;
     if (::read(go[0], &b, 1) != 1) return 9;
     absl::SleepFor(absl::Milliseconds(200));
-    absl::StatusOr<Node> n = Node::Create(o, "talker");
+    absl::StatusOr<Node> n = Node::Create(*ctx, "talker");
     if (!n.ok()) return 10;
-    absl::StatusOr<Publisher> p = n->CreatePublisher("/late", Chatter());
+    absl::StatusOr<RawPublisher> p = n->CreateRawPublisher("/late", Chatter(), ChatterQos());
     if (!p.ok()) return 11;
     const char msg[] = "late hello";
     if (!p->Publish({reinterpret_cast<const std::byte*>(msg), sizeof msg}).ok()) return 12;
@@ -147,11 +186,13 @@ TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
   // Like RegistryTest.EightProcesses..., but through Node: every endpoint
   // also claims a ring or subscriber entry in one of 25 shared topics.
   const transport::ShmOptions o = UniqueOptions();
+  absl::StatusOr<Context> ctx = ContextFor(o);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
   constexpr int kProcs = 8, kEach = 100, kTopics = 25;
-  EndpointOptions eo = Chatter();
-  eo.transient_local = false;
-  eo.topic.max_publishers = 64;
-  eo.topic.max_subscribers = 64;
+  Qos qos = ChatterQos();
+  qos.set_volatile();
+  qos.set_max_publishers(64);
+  qos.set_max_subscribers(64);
   int ready[2], release[2];
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(release), 0);
@@ -160,18 +201,18 @@ TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
     children.push_back(StartChild([&, k] {
       ::close(ready[0]);
       ::close(release[1]);
-      absl::StatusOr<Node> node = Node::Create(o, absl::StrCat("proc", k));
+      absl::StatusOr<Node> node = Node::Create(*ctx, absl::StrCat("proc", k));
       if (!node.ok()) return 10;
-      std::vector<Publisher> pubs;
-      std::vector<Subscriber> subs;
+      std::vector<RawPublisher> pubs;
+      std::vector<RawSubscriber> subs;
       for (int i = 0; i < kEach; ++i) {
         const std::string topic = absl::StrCat("/multi/t", (k * kEach + i) % kTopics);
         if (i % 2 == 0) {
-          absl::StatusOr<Publisher> p = node->CreatePublisher(topic, eo);
+          absl::StatusOr<RawPublisher> p = node->CreateRawPublisher(topic, Chatter(), qos);
           if (!p.ok()) return 11;
           pubs.push_back(*std::move(p));
         } else {
-          absl::StatusOr<Subscriber> sb = node->CreateSubscriber(topic, eo);
+          absl::StatusOr<RawSubscriber> sb = node->CreateRawSubscriber(topic, Chatter(), qos);
           if (!sb.ok()) return 12;
           subs.push_back(*std::move(sb));
         }
@@ -179,7 +220,7 @@ TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
       char b = 'r';
       if (::write(ready[1], &b, 1) != 1) return 13;
       (void)::read(release[0], &b, 1);
-      return 0;  // handles close: every entry is removed cleanly
+      return 0;  // endpoints close: every entry is removed cleanly
     }, absl::Seconds(120)));
   }
   ::close(ready[1]);
@@ -196,7 +237,7 @@ TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
   std::map<std::string, std::set<std::pair<int, std::uint32_t>>> slots;  // per topic
   for (const EndpointRecord& e : snap.endpoints) {
     ids.insert(e.id);
-    EXPECT_NE(e.transport_index, internal::kNoTransport) << e.topic;
+    EXPECT_NE(e.transport_index, discovery::internal::kNoTransport) << e.topic;
     // No two endpoints of a topic hold the same ring or subscriber entry.
     EXPECT_TRUE(slots[e.topic]
                     .insert({e.kind == EndpointKind::kPublisher ? 0 : 1, e.transport_index})
@@ -209,7 +250,7 @@ TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
   ::close(release[1]);
   for (const pid_t pid : children) EXPECT_EQ(WaitChild(pid), 0);
   ::close(ready[0]);
-  EXPECT_TRUE(reg->Read().endpoints.empty()) << "closed handles unregister";
+  EXPECT_TRUE(reg->Read().endpoints.empty()) << "closed endpoints unregister";
   EXPECT_TRUE(reg->Leave());
   transport::ReleaseProcessTokens();
   const std::vector<std::string> left = FilesWithPrefix(kShmDir, o.prefix + ".");
@@ -217,4 +258,4 @@ TEST(NodeTest, EightProcessesMakeAHundredRealEndpointsEachConcurrently) {
 }
 
 }  // namespace
-}  // namespace ringcast::discovery
+}  // namespace ringcast
