@@ -13,7 +13,7 @@
 namespace ringcast {
 namespace {
 
-// What no source sets (docs/qos.md lists these).
+// What no source sets (core/README.md lists these).
 constexpr std::uint32_t kDefaultDepth = 16;
 constexpr absl::Duration kDefaultReliableTimeout = absl::Milliseconds(100);
 constexpr std::uint32_t kDefaultInline = 48;  // a slot of one cache line

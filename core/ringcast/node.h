@@ -10,7 +10,7 @@
 // A topic's QoS is its declaration in the .proto (if any), overlaid by the
 // context's rules for the topic (YAML, then code), overlaid by the `qos`
 // passed here; what no source sets takes the defaults documented in
-// docs/qos.md. The type name, hash, descriptor, inline capacity and pool
+// core/README.md. The type name, hash, descriptor, inline capacity and pool
 // size all follow from T and that QoS.
 //
 // Thread safety: a Node may be shared by threads; each endpoint is used by
