@@ -39,6 +39,7 @@ void internal::WakeWord::Wake() {
 void GuardCondition::Trigger() {
   // Relaxed: published by Wake's release.
   triggered_.store(true, std::memory_order_relaxed);
+  wake_->guard_pending.store(true, std::memory_order_relaxed);
   wake_->Wake();
 }
 
@@ -80,6 +81,8 @@ absl::StatusOr<Executor::TimerId> Executor::AddTimer(absl::Duration period,
     id = next_timer_++;
     timers_.push_back(
         Timer{id, period, SteadyNs() + absl::ToInt64Nanoseconds(period), std::move(fn)});
+    // Relaxed: a hint for the spinning thread, which takes mu_ to look.
+    timer_count_.store(timers_.size(), std::memory_order_relaxed);
     ++changes_;
   }
   wake_->Wake();  // a sleeping executor recomputes its timeout
@@ -89,6 +92,7 @@ absl::StatusOr<Executor::TimerId> Executor::AddTimer(absl::Duration period,
 void Executor::CancelTimer(TimerId id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(timers_, [id](const Timer& t) { return t.id == id; });
+  timer_count_.store(timers_.size(), std::memory_order_relaxed);
   ++changes_;
 }
 
@@ -156,6 +160,9 @@ absl::Status Executor::Refresh() {
 }
 
 std::int64_t Executor::NextDueNs() {
+  // Relaxed: AddTimer also wakes us, so a timer added after this load is
+  // seen at the next look.
+  if (timer_count_.load(std::memory_order_relaxed) == 0) return kNever;
   std::lock_guard<std::mutex> lock(mu_);
   std::int64_t next = kNever;
   for (const Timer& t : timers_) next = std::min(next, t.due_ns);
@@ -168,20 +175,22 @@ bool Executor::AnythingReady() {
   for (const auto& s : subs_) {
     if (s->raw().HasData()) return true;
   }
-  if (NextDueNs() <= SteadyNs()) return true;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& w : guards_) {
-    if (auto g = w.lock(); g && g->triggered_.load(std::memory_order_relaxed)) return true;
-  }
-  return false;
+  if (wake_->guard_pending.load(std::memory_order_relaxed)) return true;
+  const std::int64_t due = NextDueNs();
+  return due != kNever && due <= SteadyNs();
 }
 
 int Executor::RunReady() {
   int ran = 0;
+  // Samples first, a batch per subscription per round: they are what a
+  // sleeper is woken for.
+  for (const auto& s : subs_) {
+    if (s->raw().HasData()) ran += s->Dispatch(options_.batch);
+  }
   // Timers due now, in due-time order. Callbacks run without the lock, so
   // they may add or cancel timers.
-  const std::int64_t now = SteadyNs();
-  for (;;) {
+  const std::int64_t now = timer_count_.load(std::memory_order_relaxed) == 0 ? 0 : SteadyNs();
+  while (now != 0) {
     std::function<void()> fn;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -199,7 +208,8 @@ int Executor::RunReady() {
     fn();
     ++ran;
   }
-  // Guard conditions.
+  // Guard conditions, when one was triggered.
+  if (!wake_->guard_pending.exchange(false, std::memory_order_relaxed)) return ran;
   std::vector<std::shared_ptr<GuardCondition>> fired;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -213,10 +223,6 @@ int Executor::RunReady() {
   for (const auto& g : fired) {
     if (g->fn_) g->fn_();
     ++ran;
-  }
-  // Samples, a batch per subscription per round.
-  for (const auto& s : subs_) {
-    if (s->raw().HasData()) ran += s->Dispatch(options_.batch);
   }
   return ran;
 }
@@ -267,7 +273,11 @@ absl::Status Executor::SpinOnce(absl::Duration timeout) {
   }
   for (const auto& s : subs_) s->raw().reader().DisarmDoorbell();
   if (!waited.ok() && !absl::IsDeadlineExceeded(waited)) return waited;
-  RINGCAST_RETURN_IF_ERROR(Refresh());
+  // Our own word changed: a registration, a stop or a guard; look again.
+  // Acquire: pairs with Wake's release.
+  if (wake_->word.load(std::memory_order_acquire) != items[0].expected) {
+    RINGCAST_RETURN_IF_ERROR(Refresh());
+  }
   RunReady();
   return absl::OkStatus();
 }

@@ -11,30 +11,6 @@
 
 namespace ringcast {
 
-RawLoan::RawLoan(RawLoan&& other) noexcept { *this = std::move(other); }
-
-RawLoan& RawLoan::operator=(RawLoan&& other) noexcept {
-  if (this != &other) {
-    Reset();
-    chunk_ = std::move(other.chunk_);
-    other.chunk_.reset();
-    scratch_busy_ = std::exchange(other.scratch_busy_, nullptr);
-    // A vector's heap buffer moves with it: spans into it stay valid.
-    own_ = std::move(other.own_);
-    bytes_ = std::exchange(other.bytes_, {});
-  }
-  return *this;
-}
-
-RawLoan::~RawLoan() { Reset(); }
-
-void RawLoan::Reset() {
-  chunk_.reset();  // an unpublished chunk goes back to the pool
-  if (scratch_busy_ != nullptr) *scratch_busy_ = false;
-  scratch_busy_ = nullptr;
-  bytes_ = {};
-}
-
 RawPublisher::RawPublisher(std::shared_ptr<internal::NodeState> node,
                            discovery::EntryHandle entry, std::unique_ptr<transport::Writer> writer,
                            std::string topic, const TypeSupport& type, const Qos& qos)
@@ -72,20 +48,30 @@ void RawPublisher::Close() {
 }
 
 absl::StatusOr<RawLoan> RawPublisher::Loan(std::size_t bytes) {
+  RawLoan loan;
+  RINGCAST_RETURN_IF_ERROR(Loan(bytes, &loan));
+  return loan;
+}
+
+absl::Status RawPublisher::Loan(std::size_t bytes, RawLoan* loan) {
+  loan->Reset();
   if (writer_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("publisher on ", topic_, " is closed"));
   }
-  RawLoan loan;
   if (bytes <= *qos_.inline_capacity) {
+    // Built in our buffer and copied into the slot in one burst on
+    // Publish: building in the slot itself (Writer::LoanSlot) moves the
+    // slot's cache line back and forth with a subscriber polling it, once
+    // per field written, and measured slower (bench/core).
     if (!scratch_->busy) {
       scratch_->busy = true;
-      loan.scratch_busy_ = &scratch_->busy;
-      loan.bytes_ = {reinterpret_cast<std::byte*>(scratch_->words.data()), bytes};
+      loan->scratch_busy_ = &scratch_->busy;
+      loan->bytes_ = {reinterpret_cast<std::byte*>(scratch_->words.data()), bytes};
     } else {  // a second inline loan at once: rare, give it its own buffer
-      loan.own_.resize((bytes + 7) / 8);
-      loan.bytes_ = {reinterpret_cast<std::byte*>(loan.own_.data()), bytes};
+      loan->own_ = std::make_unique<std::uint64_t[]>((bytes + 7) / 8);
+      loan->bytes_ = {reinterpret_cast<std::byte*>(loan->own_.get()), bytes};
     }
-    return loan;
+    return absl::OkStatus();
   }
   if (*qos_.max_message_size == 0 || bytes > *qos_.max_message_size) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -95,10 +81,9 @@ absl::StatusOr<RawLoan> RawPublisher::Loan(std::size_t bytes) {
         " bytes; raise max_message_size in the topic's declaration, the configuration or "
         "the Qos (the topic's first endpoint fixes it)"));
   }
-  RINGCAST_ASSIGN_OR_RETURN(transport::ChunkLoan chunk, writer_->Loan(bytes));
-  loan.bytes_ = chunk.data();
-  loan.chunk_.emplace(std::move(chunk));
-  return loan;
+  RINGCAST_ASSIGN_OR_RETURN(loan->chunk_, writer_->Loan(bytes));
+  loan->bytes_ = loan->chunk_.data();
+  return absl::OkStatus();
 }
 
 absl::Status RawPublisher::Publish(RawLoan&& loan, std::size_t used) {
@@ -109,9 +94,14 @@ absl::Status RawPublisher::Publish(RawLoan&& loan, std::size_t used) {
     return absl::InvalidArgumentError(absl::StrCat("publish of ", used, " bytes from a loan of ",
                                                    loan.bytes_.size(), " on ", topic_));
   }
-  if (loan.chunk_) {
-    RINGCAST_RETURN_IF_ERROR(loan.chunk_->Shrink(used));
-    transport::ChunkLoan chunk = std::move(*loan.chunk_);
+  if (loan.slot_writer_ != nullptr) {
+    loan.slot_writer_ = nullptr;  // committed, not abandoned
+    loan.bytes_ = {};
+    return writer_->CommitSlot(used);
+  }
+  if (loan.chunk_.held()) {
+    RINGCAST_RETURN_IF_ERROR(loan.chunk_.Shrink(used));
+    transport::ChunkLoan chunk = std::move(loan.chunk_);
     loan.Reset();
     return writer_->Publish(std::move(chunk));
   }

@@ -77,6 +77,15 @@ absl::StatusOr<std::byte*> Writer::Alloc(const MessageTable& t, const FieldTable
 
 absl::Status Writer::Assign(const MessageTable& t, const FieldTable& f, const void* p,
                             std::size_t count) {
+  // The common case, a string or bytes that fits: no alignment, no status
+  // object on the way (count fits 32 bits because capacity does).
+  if (!f.repeated && count != 0 && count <= arena_->capacity - arena_->used) {
+    const std::uint32_t start = arena_->used;
+    arena_->used = start + static_cast<std::uint32_t>(count);
+    Set<Ref>(f.offset, Ref{start, static_cast<std::uint32_t>(count)});
+    std::memcpy(arena_->data + start, p, count);
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::byte*> dst = Alloc(t, f, count);
   if (!dst.ok()) return dst.status();
   const std::size_t bytes = count * (f.repeated ? ElementSize(f) : 1);

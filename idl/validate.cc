@@ -204,7 +204,60 @@ class Validator {
 
 }  // namespace
 
+namespace {
+
+// The fast path, for the common flat message: scalars, bools, strings and
+// bytes, no nested message, oneof or repeated field, at most kFastRefs
+// references. It checks exactly what Validator does (alignment, size,
+// bools, every reference inside the buffer and disjoint from the head and
+// from each other) without building a range list; anything else, and
+// every failure (for its message), goes to Validator.
+constexpr std::uint32_t kFastRefs = 8;
+
+bool FastValid(const MessageTable& t, absl::Span<const std::byte> buffer) {
+  const std::byte* data = buffer.data();
+  const std::uint64_t size = buffer.size();
+  if (t.oneof_count != 0 || reinterpret_cast<std::uintptr_t>(data) % kMessageAlign != 0 ||
+      size > UINT32_MAX || size < t.size) {
+    return false;
+  }
+  std::uint64_t begin[kFastRefs], end[kFastRefs];
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i < t.field_count; ++i) {
+    const FieldTable& f = t.fields[i];
+    if (f.repeated || f.kind == Kind::kMessage) return false;
+    if (f.kind == Kind::kBool) {
+      if (static_cast<std::uint8_t>(data[f.offset]) > 1) return false;
+      continue;
+    }
+    if (f.kind != Kind::kString && f.kind != Kind::kBytes) continue;
+    Ref r;
+    std::memcpy(&r, data + f.offset, sizeof r);
+    if (r.count == 0) {
+      if (r.offset != 0) return false;
+      continue;
+    }
+    const std::uint64_t b = r.offset, e = b + r.count;
+    if (b < t.size || e > size || n == kFastRefs) return false;  // overlaps the head, or past
+    for (std::uint32_t k = 0; k < n; ++k) {
+      if (b < end[k] && begin[k] < e) return false;  // overlaps another
+    }
+    begin[n] = b;
+    end[n] = e;
+    ++n;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status Validate(const MessageTable& table, absl::Span<const std::byte> buffer) {
+  if (FastValid(table, buffer)) return absl::OkStatus();
+  return Validator(buffer).Run(table);
+}
+
+absl::Status internal::ValidateFully(const MessageTable& table,
+                                     absl::Span<const std::byte> buffer) {
   return Validator(buffer).Run(table);
 }
 

@@ -18,6 +18,12 @@ namespace ringcast::idl {
 // byte a bounded number of times; work and memory are O(buffer.size()).
 absl::Status Validate(const MessageTable& table, absl::Span<const std::byte> buffer);
 
+namespace internal {
+// Validate without its fast path for flat messages of scalars, strings and
+// bytes: the reference the fast path is tested against.
+absl::Status ValidateFully(const MessageTable& table, absl::Span<const std::byte> buffer);
+}  // namespace internal
+
 }  // namespace ringcast::idl
 
 #endif  // RINGCAST_IDL_VALIDATE_H_

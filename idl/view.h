@@ -201,6 +201,14 @@ class RepeatedMessages {
   std::uint32_t elem_ = 0;
 };
 
+// A view of generated type `V` over `bytes` that V::Create validated
+// before and that have only moved since (an inline sample's copy follows
+// its owner): no second validation. Accessors stay bounds-checked.
+template <typename V>
+V ViewOfValidated(absl::Span<const std::byte> bytes) {
+  return V(internal::Reader(bytes.data(), static_cast<std::uint32_t>(bytes.size()), 0));
+}
+
 }  // namespace ringcast::idl
 
 #endif  // RINGCAST_IDL_VIEW_H_

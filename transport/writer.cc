@@ -16,23 +16,6 @@
 
 namespace ringcast::transport {
 
-ChunkLoan::ChunkLoan(ChunkLoan&& other) noexcept
-    : pool_(std::exchange(other.pool_, nullptr)), outstanding_(other.outstanding_),
-      ref_(other.ref_), bytes_(other.bytes_) {}
-
-ChunkLoan& ChunkLoan::operator=(ChunkLoan&& other) noexcept {
-  if (this != &other) {
-    Drop();
-    pool_ = std::exchange(other.pool_, nullptr);
-    outstanding_ = other.outstanding_;
-    ref_ = other.ref_;
-    bytes_ = other.bytes_;
-  }
-  return *this;
-}
-
-ChunkLoan::~ChunkLoan() { Drop(); }
-
 absl::Status ChunkLoan::Shrink(std::size_t n) {
   if (n > ref_.size) {
     return absl::InvalidArgumentError(absl::StrCat("chunk loan of ", ref_.size,
@@ -43,7 +26,6 @@ absl::Status ChunkLoan::Shrink(std::size_t n) {
 }
 
 void ChunkLoan::Drop() {
-  if (pool_ == nullptr) return;
   pool_->Release(ref_);
   --*outstanding_;
   pool_ = nullptr;
@@ -118,6 +100,10 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     last_word_mask_ = other.last_word_mask_;
     slots_ = other.slots_;
     hot_ = other.hot_;
+    loaned_slot_ = std::exchange(other.loaned_slot_, nullptr);
+#if RINGCAST_SLOT_LOAN_COPIES
+    slot_buffer_ = std::move(other.slot_buffer_);
+#endif
   }
   return *this;
 }
@@ -174,7 +160,14 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
   return ChunkLoan(pool_.get(), loans_.get(), *ref, pool_->chunk(ref->index));
 }
 
+absl::Status Writer::SlotOnLoan() const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "publisher ", claim_.publisher_id, " on ", topic_->topic(),
+      " has its next slot on loan; publish or drop that loan before publishing another"));
+}
+
 absl::Status Writer::Publish(ChunkLoan&& loan) {
+  if (loaned_slot_ != nullptr) return SlotOnLoan();
   if (loan.pool_ == nullptr || loan.pool_ != pool_.get()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "publish of a chunk loan that is empty or belongs to another publisher than ",
@@ -199,6 +192,7 @@ absl::Status Writer::Publish(ChunkLoan&& loan) {
 }
 
 absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
+  if (loaned_slot_ != nullptr) return SlotOnLoan();
   if (payload.size() > inline_capacity_) {
     if (pool_ == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -218,7 +212,7 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
   return absl::OkStatus();
 }
 
-void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field) {
+internal::SlotHeader* Writer::BeginSlot() {
   const std::uint64_t seq = next_seq_;
   auto* slot = reinterpret_cast<internal::SlotHeader*>(slots_ + (seq & mask_) * slot_size_);
   // Odd stamp = "being written". The release fence orders it before the
@@ -226,10 +220,15 @@ void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t si
   // later) stamp when it re-checks after its acquire fence.
   slot->word.store(internal::SlotWord(2 * seq + 1, 0), std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
+  RINGCAST_FAULT_POINT("publish.slot.odd");
+  return slot;
+}
+
+void Writer::FinishSlot(internal::SlotHeader* slot, std::uint32_t size,
+                        std::uint32_t size_field) {
+  const std::uint64_t seq = next_seq_;
   const std::int64_t now = WallNanos();
   slot->publish_ns.store(now, std::memory_order_relaxed);
-  RINGCAST_FAULT_POINT("publish.slot.odd");
-  internal::StoreWordsRelaxed(bytes, size, reinterpret_cast<std::atomic<std::uint64_t>*>(slot + 1));
   // Release: whoever acquire-loads the even stamp sees size, time and words.
   slot->word.store(internal::SlotWord(2 * seq + 2, size_field), std::memory_order_release);
   RINGCAST_FAULT_POINT("publish.committed");
@@ -245,6 +244,57 @@ void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t si
   // bit; a wake-up is never lost.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   RingSleepers();
+}
+
+void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field) {
+  internal::SlotHeader* slot = BeginSlot();
+  internal::StoreWordsRelaxed(bytes, size, reinterpret_cast<std::atomic<std::uint64_t>*>(slot + 1));
+  FinishSlot(slot, size, size_field);
+}
+
+absl::StatusOr<absl::Span<std::byte>> Writer::LoanSlot() {
+  if (loaned_slot_ != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "publisher ", claim_.publisher_id, " on ", topic_->topic(),
+        " already has its next slot on loan; publish or drop that loan first"));
+  }
+  loaned_slot_ = BeginSlot();
+#if RINGCAST_SLOT_LOAN_COPIES
+  slot_buffer_.assign((inline_capacity_ + 7) / 8, 0);
+  return absl::Span<std::byte>(reinterpret_cast<std::byte*>(slot_buffer_.data()),
+                               inline_capacity_);
+#else
+  // The payload words of the slot itself (16-aligned past its header).
+  return absl::Span<std::byte>(reinterpret_cast<std::byte*>(loaned_slot_ + 1), inline_capacity_);
+#endif
+}
+
+absl::Status Writer::CommitSlot(std::size_t size) {
+  if (loaned_slot_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "publisher ", claim_.publisher_id, " on ", topic_->topic(), " has no slot on loan"));
+  }
+  if (size > inline_capacity_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "slot loan on ", topic_->topic(), ": ", size, " bytes exceed the inline capacity of ",
+        inline_capacity_));
+  }
+#if RINGCAST_SLOT_LOAN_COPIES
+  internal::StoreWordsRelaxed(reinterpret_cast<const std::byte*>(slot_buffer_.data()), size,
+                              reinterpret_cast<std::atomic<std::uint64_t>*>(loaned_slot_ + 1));
+#endif
+  internal::ChunkRef overwritten;
+  if (!slot_refs_.empty()) overwritten = std::exchange(slot_refs_[next_seq_ & mask_], {});
+  FinishSlot(std::exchange(loaned_slot_, nullptr), static_cast<std::uint32_t>(size),
+             static_cast<std::uint32_t>(size));
+  if (overwritten.pool_id != 0) pool_->Release(overwritten);
+  return absl::OkStatus();
+}
+
+void Writer::AbandonSlot() {
+  // The slot keeps its odd stamp, which readers take for "not yet": the
+  // next publish writes the same sequence into it.
+  loaned_slot_ = nullptr;
 }
 
 void Writer::RingSleepers() {

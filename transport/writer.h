@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,25 +28,56 @@
 #include "transport/shm_options.h"
 #include "transport/topic_config.h"
 
+// ThreadSanitizer builds build slot loans in a buffer (see LoanSlot).
+#if defined(__SANITIZE_THREAD__)
+#define RINGCAST_SLOT_LOAN_COPIES 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RINGCAST_SLOT_LOAN_COPIES 1
+#endif
+#endif
+#ifndef RINGCAST_SLOT_LOAN_COPIES
+#define RINGCAST_SLOT_LOAN_COPIES 0
+#endif
+
 namespace ringcast::transport {
 
 class ChunkPool;
 class TopicSegment;
 namespace internal {
 struct RingHot;
+struct SlotHeader;
 }  // namespace internal
 
 // A writable chunk of the publisher's pool. Move-only; returned to the pool
 // if dropped unpublished. Must not outlive its Writer.
 class ChunkLoan {
  public:
-  ChunkLoan(ChunkLoan&& other) noexcept;
-  ChunkLoan& operator=(ChunkLoan&& other) noexcept;
-  ~ChunkLoan();
+  ChunkLoan() = default;  // holds nothing
+  // Inline: moving an empty loan around (the typed API does, per publish)
+  // must cost a few moves, not a call.
+  ChunkLoan(ChunkLoan&& other) noexcept
+      : pool_(std::exchange(other.pool_, nullptr)), outstanding_(other.outstanding_),
+        ref_(other.ref_), bytes_(other.bytes_) {}
+  ChunkLoan& operator=(ChunkLoan&& other) noexcept {
+    if (this != &other) {
+      if (pool_ != nullptr) Drop();
+      pool_ = std::exchange(other.pool_, nullptr);
+      outstanding_ = other.outstanding_;
+      ref_ = other.ref_;
+      bytes_ = other.bytes_;
+    }
+    return *this;
+  }
+  ~ChunkLoan() {
+    if (pool_ != nullptr) Drop();
+  }
 
   // The `size` bytes asked for, to fill in place.
   absl::Span<std::byte> data() const { return {bytes_, ref_.size}; }
   std::size_t size() const { return ref_.size; }
+  // False for a default-made or moved-from loan.
+  bool held() const { return pool_ != nullptr; }
   // Publishes only the first `n` bytes (a message built smaller than the
   // loan asked for). InvalidArgument if `n` exceeds size().
   absl::Status Shrink(std::size_t n);
@@ -55,6 +87,7 @@ class ChunkLoan {
   ChunkLoan(ChunkPool* pool, std::uint32_t* outstanding, internal::ChunkRef ref,
             std::byte* bytes)
       : pool_(pool), outstanding_(outstanding), ref_(ref), bytes_(bytes) {}
+  // Returns the chunk. REQUIRES: pool_ != nullptr.
   void Drop();
 
   ChunkPool* pool_ = nullptr;
@@ -89,6 +122,22 @@ class Writer {
   // Publishes a loaned chunk by reference.
   absl::Status Publish(ChunkLoan&& loan);
 
+  // An in-place loan of the next ring slot, for a message of at most
+  // inline_capacity() bytes: write it into the returned span (8-aligned),
+  // then CommitSlot(size) publishes it with no copy. While on loan the
+  // slot's stamp is odd, which readers take for "not yet", so they never
+  // see a half-written sample; the publisher's other publishes wait
+  // (FailedPrecondition) until the loan is committed or abandoned.
+  // (In ThreadSanitizer builds the span is a buffer copied in by
+  // CommitSlot: plain stores into a slot a lapped reader may be copying
+  // are a race by the memory model, which the seqlock makes harmless.)
+  absl::StatusOr<absl::Span<std::byte>> LoanSlot();
+  absl::Status CommitSlot(std::size_t size);
+  // Drops the slot loan: nothing is published; the next publish rewrites
+  // the slot.
+  void AbandonSlot();
+  std::size_t inline_capacity() const { return inline_capacity_; }
+
   std::uint64_t publisher_id() const { return claim_.publisher_id; }
   std::uint32_t ring_index() const { return claim_.index; }
   // The sequence number the next Publish will carry.
@@ -103,6 +152,10 @@ class Writer {
   // Writes `size` bytes into slot `next_seq_` with `size_field` in its
   // word, commits it and rings sleepers.
   void Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field);
+  // Marks slot next_seq_ odd (being written); FinishSlot publishes it.
+  internal::SlotHeader* BeginSlot();
+  void FinishSlot(internal::SlotHeader* slot, std::uint32_t size, std::uint32_t size_field);
+  absl::Status SlotOnLoan() const;
   void RingSleepers();
   void Close();
 
@@ -121,6 +174,10 @@ class Writer {
   std::uint64_t last_word_mask_ = 0;  // subscribers that exist in the last word
   std::byte* slots_ = nullptr;
   internal::RingHot* hot_ = nullptr;
+  internal::SlotHeader* loaned_slot_ = nullptr;  // the slot on loan, if any
+#if RINGCAST_SLOT_LOAN_COPIES
+  std::vector<std::uint64_t> slot_buffer_;
+#endif
 };
 
 }  // namespace ringcast::transport

@@ -59,6 +59,7 @@ const Context& BenchContext() { return *g_ctx; }
 struct Side {
   std::function<bool(std::uint64_t)> send;
   std::function<bool()> receive;
+  absl::Duration pause = absl::ZeroDuration();  // before each round, untimed
 };
 
 // Round trips between a peer process (which answers every message) and
@@ -78,6 +79,7 @@ Stats PingPong(const std::function<Side(const char*, const char*, bool)>& make, 
     Side s = make("/pong", "/ping", false);
     absl::SleepFor(absl::Milliseconds(200));  // the peer subscribes
     for (int i = 0; i < total; ++i) {
+      if (s.pause > absl::ZeroDuration()) absl::SleepFor(s.pause);
       const std::int64_t t0 = NowNs();
       if (!s.send(i) || !s.receive()) break;
       if (i >= total - rounds) one_way.push_back((NowNs() - t0) / 2.0);
@@ -275,16 +277,82 @@ Side WakeSide(const char* in, const char* out, bool is_peer, bool with_executor,
   auto sub = std::make_shared<Subscriber<msgs::String>>(
       *h->node->CreateSubscriber<msgs::String>(in, qos));
   auto sample = std::make_shared<Sample<msgs::String>>();
-  // The pinging side sleeps too: both wake-ups are futex wake-ups.
-  return Side{send, [sub, sample] {
-                for (int i = 0; i < 1000; ++i) {
-                  // Reader::Wait with spin 0 sleeps at once.
-                  if (!sub->raw().reader().Wait(absl::Seconds(10)).ok()) return false;
+  if (is_peer) {
+    // The answering side sleeps in Reader::Wait (spin 0: at once).
+    return Side{send, [sub, sample] {
+                  for (int i = 0; i < 1000; ++i) {
+                    if (!sub->raw().reader().Wait(absl::Seconds(10)).ok()) return false;
+                    absl::StatusOr<bool> got = sub->Take(sample.get());
+                    if (got.ok() && *got) return true;
+                  }
+                  return false;
+                }};
+  }
+  // The pinging side polls for the answer, then pauses, so that the other
+  // side is truly asleep when the next ping comes: what is measured is one
+  // wake-up plus one busy-polled hop.
+  return Side{send,
+              [sub, sample] {
+                return Until([&] {
                   absl::StatusOr<bool> got = sub->Take(sample.get());
-                  if (got.ok() && *got) return true;
-                }
-                return false;
-              }};
+                  return got.ok() && *got;
+                });
+              },
+              absl::Microseconds(50)};
+}
+
+// In one process, no peer: the cost of each step of the String case, per
+// message, typed and bytes (publish N, then take N, repeatedly).
+void Micro() {
+  Holder h;
+  const TypeSupport type = TypeSupport::Of<msgs::String>();
+  h.node.emplace(*Node::Create(BenchContext(), "micro"));
+  const Qos qos = Qos().set_depth(1024);
+  auto tsub = *h.node->CreateSubscriber<msgs::String>("/micro/typed", qos);
+  auto tpub = *h.node->CreatePublisher<msgs::String>("/micro/typed", qos);
+  auto rsub = *h.node->CreateRawSubscriber("/micro/bytes", type, qos);
+  auto rpub = *h.node->CreateRawPublisher("/micro/bytes", type, qos);
+  transport::Writer* w = const_cast<transport::Writer*>(&rpub.writer());
+  constexpr int kBatch = 512, kRounds = 400;
+  double t_pub = 0, t_take = 0, b_pub = 0, b_take = 0;
+  Sample<msgs::String> ts;
+  transport::Sample bs;
+  std::uint64_t sink = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::int64_t t0 = NowNs();
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      auto loan = tpub.Loan();
+      char text[8];
+      std::memcpy(text, &i, 8);
+      (void)(*loan)->set_data(std::string_view(text, 8));
+      (void)tpub.Publish(std::move(*loan));
+    }
+    std::int64_t t1 = NowNs();
+    for (int i = 0; i < kBatch; ++i) {
+      (void)tsub.Take(&ts);
+      sink += ts->data().size();
+    }
+    std::int64_t t2 = NowNs();
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      std::uint64_t flat[2] = {std::uint64_t{8} << 32 | 8, i};
+      (void)w->Publish({reinterpret_cast<const std::byte*>(flat), sizeof flat});
+    }
+    std::int64_t t3 = NowNs();
+    for (int i = 0; i < kBatch; ++i) {
+      (void)rsub.reader().Take(&bs);
+      sink += bs.data().size();
+    }
+    std::int64_t t4 = NowNs();
+    if (round > 0) {  // the first warms up
+      t_pub += t1 - t0, t_take += t2 - t1, b_pub += t3 - t2, b_take += t4 - t3;
+    }
+  }
+  const double n = double{kBatch} * (kRounds - 1);
+  ReportValue("micro typed String publish", "per_message", t_pub / n, "ns");
+  ReportValue("micro bytes String publish", "per_message", b_pub / n, "ns");
+  ReportValue("micro typed String take", "per_message", t_take / n, "ns");
+  ReportValue("micro bytes String take", "per_message", b_take / n, "ns");
+  if (sink == 0) std::printf("\n");
 }
 
 template <typename MakeSide>
@@ -339,7 +407,13 @@ int main(int argc, char** argv) {
   }
   const ringcast::Context ctx = MakeContext();
   g_ctx = &ctx;
-  PrintLatencyHeader("one-way latency, ns (half a ping-pong; cores 0 and 1; median of runs)");
+  if (g_only == 4) {
+    Micro();
+    return 0;
+  }
+  PrintLatencyHeader(
+      "one-way latency, ns (half a ping-pong; cores 0 and 1; median of runs; the wake-up\n"
+      "cases pause 50 us between rounds so the answering side is asleep)");
   if (g_only == 0 || g_only == 1) Report(Compare("typed String busy-poll", TypedStringSide, "bytes String busy-poll",
                  BytesStringSide, g_rounds),
          "typed/bytes String", 1.1);

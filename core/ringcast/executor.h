@@ -40,6 +40,8 @@ namespace internal {
 struct WakeWord {
   std::atomic<std::uint32_t> word{0};
   std::atomic<bool> stop{false};
+  // Set by a guard's Trigger, so the executor looks at its guards only then.
+  std::atomic<bool> guard_pending{false};
   void Wake();  // async-signal-safe
 };
 }  // namespace internal
@@ -138,6 +140,7 @@ class Executor {
   std::vector<Timer> timers_;
   std::vector<std::weak_ptr<GuardCondition>> guards_;
   TimerId next_timer_ = 1;
+  std::atomic<std::size_t> timer_count_{0};  // timers_.size(), read without mu_
   std::uint64_t changes_ = 1;  // +1 on every registration change
 
   // The spinning thread's copies.

@@ -34,6 +34,14 @@ class Loan {
   Loan(Loan&&) noexcept = default;
   Loan& operator=(Loan&&) noexcept = default;
 
+  // For Publisher only (the key is private to it).
+  class Key {
+    template <typename>
+    friend class Publisher;
+    Key() = default;
+  };
+  Loan(Key, RawLoan raw, Builder builder) : raw_(std::move(raw)), builder_(std::move(builder)) {}
+
   Builder* operator->() { return &builder_; }
   Builder& operator*() { return builder_; }
   // Bytes used so far and the capacity of the loan.
@@ -45,7 +53,6 @@ class Loan {
  private:
   template <typename>
   friend class Publisher;
-  Loan(RawLoan raw, Builder builder) : raw_(std::move(raw)), builder_(std::move(builder)) {}
 
   RawLoan raw_;
   Builder builder_;
@@ -68,9 +75,13 @@ class Publisher {
   // A loan of `bytes` bytes: built inline up to the inline capacity, else
   // in a pool chunk, in place. InvalidArgument beyond max_message_size.
   absl::StatusOr<ringcast::Loan<T>> Loan(std::size_t bytes) {
-    RINGCAST_ASSIGN_OR_RETURN(RawLoan raw, raw_.Loan(std::max<std::size_t>(bytes, T::kHeadSize)));
-    RINGCAST_ASSIGN_OR_RETURN(typename T::Builder b, T::Builder::Create(raw.data()));
-    return ringcast::Loan<T>(std::move(raw), std::move(b));
+    RawLoan raw;
+    RINGCAST_RETURN_IF_ERROR(raw_.Loan(std::max<std::size_t>(bytes, T::kHeadSize), &raw));
+    absl::StatusOr<typename T::Builder> b = T::Builder::Create(raw.data());
+    if (!b.ok()) return b.status();
+    // Built in place in the StatusOr: a loan is moved as little as can be.
+    return absl::StatusOr<ringcast::Loan<T>>(absl::in_place, typename ringcast::Loan<T>::Key(),
+                                             std::move(raw), std::move(*b));
   }
 
   // Publishes what `loan` built.

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,29 +34,51 @@ class CallbackSubscription;
 }  // namespace internal
 
 // A buffer to build one message in, loaned by a RawPublisher: inline
-// messages in the publisher's own buffer (copied once into the ring slot on
-// Publish), larger ones in place in a chunk of the publisher's pool
-// (published by reference, never copied). Move-only; dropping it
+// messages in place in the next ring slot (a second inline loan at once
+// gets a buffer, copied once on Publish), larger ones in place in a chunk
+// of the publisher's pool (published by reference). Nothing is copied. Move-only; dropping it
 // unpublished returns what it holds. Must not outlive its publisher.
 class RawLoan {
  public:
   RawLoan() = default;
-  RawLoan(RawLoan&&) noexcept;
-  RawLoan& operator=(RawLoan&&) noexcept;
-  ~RawLoan();
+  RawLoan(RawLoan&& other) noexcept
+      : chunk_(std::move(other.chunk_)),
+        slot_writer_(std::exchange(other.slot_writer_, nullptr)),
+        scratch_busy_(std::exchange(other.scratch_busy_, nullptr)),
+        own_(std::move(other.own_)), bytes_(std::exchange(other.bytes_, {})) {}
+  RawLoan& operator=(RawLoan&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      chunk_ = std::move(other.chunk_);
+      slot_writer_ = std::exchange(other.slot_writer_, nullptr);
+      scratch_busy_ = std::exchange(other.scratch_busy_, nullptr);
+      own_ = std::move(other.own_);
+      bytes_ = std::exchange(other.bytes_, {});
+    }
+    return *this;
+  }
+  ~RawLoan() { Reset(); }
 
   // The bytes to build in, 8-aligned.
   absl::Span<std::byte> data() const { return bytes_; }
   // True if the bytes are a chunk of the pool (zero-copy).
-  bool pooled() const { return chunk_.has_value(); }
+  bool pooled() const { return chunk_.held(); }
 
  private:
   friend class RawPublisher;
-  void Reset();
+  void Reset() {
+    chunk_ = transport::ChunkLoan();  // an unpublished chunk goes back to the pool
+    if (slot_writer_ != nullptr) slot_writer_->AbandonSlot();
+    slot_writer_ = nullptr;
+    if (scratch_busy_ != nullptr) *scratch_busy_ = false;
+    scratch_busy_ = nullptr;
+    bytes_ = {};
+  }
 
-  std::optional<transport::ChunkLoan> chunk_;
-  bool* scratch_busy_ = nullptr;  // the publisher's buffer, when we hold it
-  std::vector<std::uint64_t> own_;  // our own buffer when that one is busy
+  transport::ChunkLoan chunk_;     // held when the loan is pooled
+  transport::Writer* slot_writer_ = nullptr;  // set when the loan is a ring slot
+  bool* scratch_busy_ = nullptr;   // the publisher's buffer, when we hold it
+  std::unique_ptr<std::uint64_t[]> own_;  // ours, when that buffer is busy
   absl::Span<std::byte> bytes_;
 };
 
@@ -69,6 +92,9 @@ class RawPublisher {
   // pool. InvalidArgument naming the size and the limits when the topic
   // cannot carry it.
   absl::StatusOr<RawLoan> Loan(std::size_t bytes);
+  // The same into `loan` (what it held is returned first): no StatusOr to
+  // move the loan through, for the typed hot path.
+  absl::Status Loan(std::size_t bytes, RawLoan* loan);
   // Publishes the first `used` bytes of `loan`.
   absl::Status Publish(RawLoan&& loan, std::size_t used);
   // Publishes a copy of `bytes` (inline, or copied into a chunk).

@@ -80,11 +80,16 @@ class Sample {
   // buffer was validated when taken, so no check is repeated here.
   void Rebind() {
     const absl::Span<const std::byte> d = raw_.data();
-    view_ = View(idl::internal::Reader(d.data(), static_cast<std::uint32_t>(d.size()), 0));
+    view_ = idl::ViewOfValidated<View>(d.empty() ? Empty() : d);
+  }
+  // What an empty sample's view reads: a zeroed head (default values).
+  static absl::Span<const std::byte> Empty() {
+    alignas(8) static constexpr std::byte kZeros[T::kHeadSize] = {};
+    return {kZeros, T::kHeadSize};
   }
 
   transport::Sample raw_;
-  View view_{idl::internal::Reader()};
+  View view_ = idl::ViewOfValidated<View>(Empty());
 };
 
 template <typename T>

@@ -216,5 +216,30 @@ TEST_F(ValidateTest, RandomCorruptionIsRejectedOrReadsSafely) {
   EXPECT_GT(accepted, 0);  // some flips land on values, not references
 }
 
+// The fast path for flat messages of scalars, strings and bytes accepts
+// exactly what the full check accepts, whatever the bytes.
+TEST_F(ValidateTest, FastPathAgreesWithTheFullCheck) {
+  const MessageLayout& m = Layout("ringcast_test.Record");
+  std::mt19937_64 rng(11);
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    auto msg = files_.New(m.descriptor());
+    testing::RandomFill(msg.get(), rng, 1, 3);
+    std::vector<std::byte> b = *WriteFlat(m, *msg);
+    const int flips = static_cast<int>(rng() % 3);
+    for (int k = 0; k < flips && !b.empty(); ++k) {
+      b[rng() % b.size()] = static_cast<std::byte>(rng() % 4 == 0 ? rng() : rng() % 48);
+    }
+    if (rng() % 8 == 0) b.resize(rng() % (b.size() + 1));
+    std::vector<std::byte> exact(b);
+    const absl::Status fast = Validate(m.table(), exact);
+    const absl::Status full = internal::ValidateFully(m.table(), exact);
+    ASSERT_EQ(fast, full) << "case " << i;
+    (fast.ok() ? accepted : rejected)++;
+  }
+  EXPECT_GT(accepted, 1000);
+  EXPECT_GT(rejected, 1000);
+}
+
 }  // namespace
 }  // namespace ringcast::idl
