@@ -392,6 +392,41 @@ TEST(RingTest, SleepingBitsPastTheTableAreIgnoredAndCounted) {
   pub.join();
 }
 
+// A slot loan is written in place and published by CommitSlot; while on
+// loan the slot reads as "not yet"; a dropped loan publishes nothing and
+// the next publish takes the same sequence.
+TEST(RingTest, SlotLoanPublishesInPlaceAndADroppedOneLeavesTheRingReadable) {
+  const ShmOptions o = UniqueOptions();
+  absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config());
+  absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
+  ASSERT_TRUE(r.ok() && w.ok());
+  absl::StatusOr<absl::Span<std::byte>> slot = w->LoanSlot();
+  ASSERT_TRUE(slot.ok()) << slot.status();
+  EXPECT_EQ(slot->size(), w->inline_capacity());
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(slot->data()) % 8, 0u);
+  const std::vector<std::byte> first = Payload(0);
+  std::memcpy(slot->data(), first.data(), first.size());
+  std::vector<std::byte> got;
+  SampleInfo info;
+  EXPECT_FALSE(*r->Take(&got, &info)) << "a slot on loan is not yet published";
+  EXPECT_FALSE(w->Publish(Payload(9)).ok()) << "one slot at a time";
+  EXPECT_FALSE(w->LoanSlot().ok());
+  ASSERT_TRUE(w->CommitSlot(first.size()).ok());
+  ASSERT_TRUE(*r->Take(&got, &info));
+  EXPECT_EQ(Word0(got), 0u);
+  EXPECT_EQ(info.sequence, 0u);
+  // A loan dropped unpublished.
+  ASSERT_TRUE(w->LoanSlot().ok());
+  w->AbandonSlot();
+  EXPECT_FALSE(*r->Take(&got, &info));
+  ASSERT_TRUE(w->Publish(Payload(1)).ok());
+  ASSERT_TRUE(*r->Take(&got, &info));
+  EXPECT_EQ(Word0(got), 1u);
+  EXPECT_EQ(info.sequence, 1u);
+  EXPECT_EQ(info.lost_before, 0u);
+  EXPECT_EQ(r->lost(), 0u);
+}
+
 // Writers overwrite slots while readers copy them: a delivered sample is
 // never a mix of two (every word equals the sequence), and every sample is
 // either delivered or counted lost. Under TSan this also proves the copy
