@@ -99,6 +99,25 @@ discovery::QosSummary Summary(const Qos& q) {
   return s;
 }
 
+// Stores `type` and registers an endpoint of it with QoS `q` for node `n`.
+absl::StatusOr<discovery::EntryHandle> Register(internal::NodeState& n,
+                                                discovery::EndpointKind kind,
+                                                std::string_view topic, const TypeSupport& type,
+                                                const Qos& q) {
+  discovery::Registry& r = n.registry;
+  RINGCAST_RETURN_IF_ERROR(r.AddType(internal::ToAbsl(type.type_name), type.type_hash,
+                                     internal::ToAbsl(type.descriptor_set), n.me));
+  discovery::EndpointSpec spec;
+  spec.kind = kind;
+  spec.topic = std::string(topic);
+  spec.type_name = std::string(type.type_name);
+  spec.type_hash = type.type_hash;
+  spec.qos = Summary(q);
+  // Registered before the transport endpoint exists, so a crash in between
+  // leaves an entry whose topic the reclaimer knows to clean.
+  return r.AddEndpoint(n.entry, spec, n.me);
+}
+
 }  // namespace
 
 std::vector<std::shared_ptr<internal::CallbackSubscription>> internal::NodeState::Callbacks() {
@@ -168,19 +187,8 @@ absl::StatusOr<RawPublisher> Node::CreateRawPublisher(std::string_view topic,
                                                       const Qos& declared) {
   RINGCAST_ASSIGN_OR_RETURN(Qos q, ResolveQos(topic, type, declared, qos));
   discovery::Registry& r = state_->registry;
-  RINGCAST_RETURN_IF_ERROR(
-      r.AddType(internal::ToAbsl(type.type_name), type.type_hash,
-                 internal::ToAbsl(type.descriptor_set), state_->me));
-  discovery::EndpointSpec spec;
-  spec.kind = discovery::EndpointKind::kPublisher;
-  spec.topic = std::string(topic);
-  spec.type_name = std::string(type.type_name);
-  spec.type_hash = type.type_hash;
-  spec.qos = Summary(q);
-  // Registered before the transport endpoint exists, so a crash in between
-  // leaves an entry whose topic the reclaimer knows to clean.
   RINGCAST_ASSIGN_OR_RETURN(const discovery::EntryHandle entry,
-                            r.AddEndpoint(state_->entry, spec, state_->me));
+                            Register(*state_, discovery::EndpointKind::kPublisher, topic, type, q));
   absl::StatusOr<transport::Writer> w =
       transport::Writer::Create(r.options(), internal::ToAbsl(topic), ToTopicConfig(q, type));
   if (!w.ok()) {
@@ -198,17 +206,8 @@ absl::StatusOr<RawSubscriber> Node::CreateRawSubscriber(std::string_view topic,
                                                         const Qos& qos, const Qos& declared) {
   RINGCAST_ASSIGN_OR_RETURN(Qos q, ResolveQos(topic, type, declared, qos));
   discovery::Registry& r = state_->registry;
-  RINGCAST_RETURN_IF_ERROR(
-      r.AddType(internal::ToAbsl(type.type_name), type.type_hash,
-                 internal::ToAbsl(type.descriptor_set), state_->me));
-  discovery::EndpointSpec spec;
-  spec.kind = discovery::EndpointKind::kSubscriber;
-  spec.topic = std::string(topic);
-  spec.type_name = std::string(type.type_name);
-  spec.type_hash = type.type_hash;
-  spec.qos = Summary(q);
   RINGCAST_ASSIGN_OR_RETURN(const discovery::EntryHandle entry,
-                            r.AddEndpoint(state_->entry, spec, state_->me));
+                            Register(*state_, discovery::EndpointKind::kSubscriber, topic, type, q));
   transport::ReaderOptions ro;
   ro.transient_local = *q.durability == DurabilityPolicy::kTransientLocal;
   absl::StatusOr<transport::Reader> rd =

@@ -153,6 +153,7 @@ class Node {
   }
   void AddCallback(std::shared_ptr<internal::CallbackSubscription> sub);
 
+
   std::shared_ptr<internal::NodeState> state_;
 };
 
