@@ -4,7 +4,7 @@
 // memory, per-subscriber lag and losses) from its topic segment, read
 // through a read-only mapping that takes no lock.
 //
-// A listing first reclaims what dead processes left (design.md: whoever
+// A listing first reclaims what dead processes left (docs/architecture.md: whoever
 // notices first), so `ringcast topic list` after a kill -9 shows the dead
 // gone and leaves nothing of theirs in /dev/shm.
 #ifndef RINGCAST_CLI_INSPECT_H_

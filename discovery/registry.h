@@ -1,6 +1,6 @@
 // discovery/registry.h: the per-domain discovery registry, a shared-memory
 // segment that knows every node, publisher, subscriber and message type of
-// a domain (design.md, "Discovery registry"). There is no daemon: every
+// a domain (docs/architecture.md). There is no daemon: every
 // process registers its own entries, and whoever notices a dead process's
 // entries first (a join, a listing, the doctor) reclaims them.
 //

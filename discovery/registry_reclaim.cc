@@ -30,7 +30,7 @@ using transport::ShmOptions;
 // on that entry for this snapshot (it is being reclaimed or reused).
 constexpr int kCopyAttempts = 4;
 
-// Liveness of the process behind an entry (design.md: the token decides;
+// Liveness of the process behind an entry (docs/architecture.md: the token decides;
 // pid and start time may prove a reused pid dead within our namespace).
 // With `look_only`, a dead process's liveness file is left in place, so a
 // dry run changes nothing.

@@ -13,7 +13,7 @@ enum class Reliability : std::uint8_t { kBestEffort = 0, kReliable = 1 };
 enum class Durability : std::uint8_t { kVolatile = 0, kTransientLocal = 1 };
 
 // A topic bound to message type `T` (a generated pkg::flat::M); zeros mean
-// "the QoS default" (design.md: declaration, then configuration, then code).
+// "the QoS default" (core/README.md: declaration, then configuration, then code).
 // protoc-gen-ringcast checks the name with transport::ValidateTopicName, the
 // one rule every layer applies.
 template <typename T>

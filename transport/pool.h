@@ -1,6 +1,6 @@
 // transport/pool.h: a publisher's chunk pool. Large messages are built in
 // a loaned chunk and published by reference: nothing is copied, whatever
-// the size (design.md, "The chunk pool").
+// the size (docs/architecture.md, "Chunk pools").
 //
 // The publisher creates the pool and loans chunks; any process may take a
 // reference to a published chunk and return it. The free list is a

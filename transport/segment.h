@@ -1,7 +1,7 @@
 // transport/segment.h: a named shared-memory segment, created once and
 // opened by many processes.
 //
-// Life cycle (design.md, "Segment life cycle"):
+// Life cycle (docs/architecture.md, "Segment life cycle"):
 //  - Create: open(O_CREAT|O_EXCL), flock(LOCK_EX), allocate every page with
 //    posix_fallocate (a full /dev/shm is an error now, never a SIGBUS later),
 //    initialise, store the magic last with release, downgrade to LOCK_SH.

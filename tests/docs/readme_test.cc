@@ -1,6 +1,7 @@
 // The README's code is the examples' code, letter for letter: the hello
 // world a newcomer copies compiles and runs (as build/examples/talker and
 // listener), because it is what the build compiles.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -42,6 +43,33 @@ TEST(ReadmeTest, TheHelloWorldIsShort) {
     }
     EXPECT_LE(code_lines, 14) << file;
   }
+}
+
+// The repository stands alone: nothing in it points at a document kept
+// outside it.
+TEST(ReadmeTest, NothingRefersToFilesOutsideTheRepository) {
+  namespace fs = std::filesystem;
+  const fs::path root(RINGCAST_SOURCE_DIR);
+  int files = 0;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    const std::string name = it->path().filename().string();
+    if (it->is_directory() && (name == ".git" || name.rfind("build", 0) == 0 ||
+                               name == "node_modules")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file() || it->file_size() > (1 << 20)) continue;
+    const std::string text = Read(fs::relative(it->path(), root).string());
+    ++files;
+    // Spelled in two parts, so that this file does not find itself.
+    for (const std::string& outside : {std::string("../") + "shared", std::string("design") + ".md",
+                                       std::string("style") + ".md"}) {
+      EXPECT_FALSE(absl::StrContains(text, outside))
+          << it->path() << " mentions " << outside << ", which is not in the repository";
+    }
+  }
+  EXPECT_GT(files, 100);
 }
 
 }  // namespace
