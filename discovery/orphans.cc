@@ -1,3 +1,7 @@
+// discovery/orphans.cc: finds (and with clean, removes) what dead processes
+// and strangers left in a domain's directory: it reads topics through
+// transport's snapshots (transport/inspect.h) and cleans through
+// transport's own reclaim code.
 #include "discovery/orphans.h"
 
 #include <dirent.h>
@@ -14,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "discovery/registry.h"
+#include "transport/inspect.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
@@ -24,11 +29,9 @@
 namespace ringcast::discovery {
 namespace {
 
-using transport::internal::EntryStateName;
+using transport::EntryPhase;
 using transport::Segment;
 using transport::ShmOptions;
-using transport::internal::EntryState;
-using transport::internal::StateOf;
 
 // A file created less than this long ago may still be on its way to being
 // recorded by its (live) creator.
@@ -79,53 +82,39 @@ bool Ready(const ShmOptions& options, const std::string& name, bool clean,
   return true;
 }
 
-// Step 2: what one topic segment says about its rings and subscribers.
-void LookInsideTopic(const ShmOptions& options, const transport::TopicSegment& t,
+// Step 2: what one topic segment says about its rings and subscribers:
+// entries not free whose holder is dead, the pools its rings name, the
+// corrupt values its endpoints counted, and the pools nobody needs.
+void LookInsideTopic(const ShmOptions& options, const transport::TopicSnapshot& t,
                      OrphanReport* report, Pools* pools) {
-  const transport::TopicGeometry& g = t.geometry();
-  // Never removes anything: a look without --clean changes nothing.
-  transport::LivenessCache live(options, /*look_only=*/true);
-  auto stale = [&](const char* kind, std::uint64_t id, std::uint32_t pid, EntryState state) {
-    report->stale_topic_entries.push_back(absl::StrCat(t.topic(), ": ", kind, " ", id, " (pid ",
+  auto stale = [&](const char* kind, std::uint64_t id, std::uint32_t pid, EntryPhase state) {
+    report->stale_topic_entries.push_back(absl::StrCat(t.topic, ": ", kind, " ", id, " (pid ",
                                                        pid, ", dead while ",
-                                                       EntryStateName(state), ")"));
+                                                       transport::EntryPhaseName(state), ")"));
   };
-  for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
-    const auto& rc = t.ring_control(i);
-    // Acquire: pairs with the holder's release of the state; the fields
-    // below are a listing, and the reclaim re-checks under its CAS.
-    const EntryState state = StateOf(rc.state.load(std::memory_order_acquire));
-    const std::uint64_t pool = rc.pool_id.load(std::memory_order_relaxed);
-    if (pool != 0) pools->named.insert(pool);
-    if (state == EntryState::kFree) continue;
-    if (pool != 0) pools->live.insert(pool);
-    const std::uint64_t id = rc.publisher_id.load(std::memory_order_relaxed);
-    if (live.IsDead(rc.token.load(std::memory_order_relaxed))) {
-      stale("publisher", id, rc.owner_pid.load(std::memory_order_relaxed), state);
-    }
-    if (const std::uint64_t n = rc.anomalies.load(std::memory_order_relaxed); n != 0) {
-      report->anomalies.push_back(absl::StrCat(t.topic(), ": publisher ", id, " (ring ", i,
-                                               ") refused ", n, " corrupt values"));
+  for (const std::uint64_t pool : t.named_pools) pools->named.insert(pool);
+  for (const transport::RingSnapshot& r : t.rings) {
+    if (r.pool_id != 0) pools->live.insert(r.pool_id);
+    if (!r.owner_alive) stale("publisher", r.publisher_id, r.owner_pid, r.state);
+    if (r.anomalies != 0) {
+      report->anomalies.push_back(absl::StrCat(t.topic, ": publisher ", r.publisher_id,
+                                               " (ring ", r.index, ") refused ", r.anomalies,
+                                               " corrupt values"));
     }
   }
-  for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
-    const auto& sc = t.subscriber_control(i);
-    const EntryState state = StateOf(sc.state.load(std::memory_order_acquire));
-    if (state == EntryState::kFree) continue;
-    const std::uint64_t id = sc.subscriber_id.load(std::memory_order_relaxed);
-    if (live.IsDead(sc.token.load(std::memory_order_relaxed))) {
-      stale("subscriber", id, sc.owner_pid.load(std::memory_order_relaxed), state);
-    }
-    if (const std::uint64_t n = sc.anomalies.load(std::memory_order_relaxed); n != 0) {
-      report->anomalies.push_back(absl::StrCat(t.topic(), ": subscriber ", id, " (entry ", i,
-                                               ") refused ", n, " corrupt values"));
+  for (const transport::SubscriberSnapshot& s : t.subscribers) {
+    if (!s.owner_alive) stale("subscriber", s.subscriber_id, s.owner_pid, s.state);
+    if (s.anomalies != 0) {
+      report->anomalies.push_back(absl::StrCat(t.topic, ": subscriber ", s.subscriber_id,
+                                               " (entry ", s.index, ") refused ", s.anomalies,
+                                               " corrupt values"));
     }
   }
-  for (const std::uint64_t pool : t.DrainedPools()) {
+  for (const std::uint64_t pool : t.drained_pools) {
     const std::string name = transport::PoolSegmentName(options, pool);
     if (::access(absl::StrCat(options.dir, name).c_str(), F_OK) == 0) {
       report->orphan_pools.push_back(
-          absl::StrCat(name, " (its publisher on ", t.topic(), " is gone)"));
+          absl::StrCat(name, " (its publisher on ", t.topic, " is gone)"));
     }
   }
 }
@@ -150,13 +139,13 @@ void CheckTopics(const ShmOptions& options, const std::string& stem, bool clean,
                  OrphanReport* report, Pools* pools) {
   for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "t."))) {
     if (!Ready(options, name, clean, report)) continue;
-    absl::StatusOr<transport::TopicSegment> t =
-        transport::TopicSegment::ObserveSegment(options, name);
+    absl::StatusOr<transport::TopicObserver> t =
+        transport::TopicObserver::OpenSegment(options, name);
     if (!t.ok()) {
       Refused(t.status(), report);
       continue;
     }
-    LookInsideTopic(options, *t, report, pools);
+    LookInsideTopic(options, t->Snapshot(), report, pools);
     const absl::StatusOr<bool> unused = Segment::IsUnused(options, name);
     if (unused.ok() && *unused) report->orphan_topics.push_back(name);
     if (clean) CleanTopic(options, name, report);

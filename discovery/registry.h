@@ -32,6 +32,10 @@ namespace ringcast::discovery {
 
 using internal::EndpointKind;
 
+// EndpointRecord::transport_index of an endpoint whose ring or subscriber
+// entry does not exist (yet).
+inline constexpr std::uint32_t kNoTransport = internal::kNoTransport;
+
 // Table sizes, fixed when the registry is created. The first process of a
 // domain decides; later ones get the registry as it was made.
 struct RegistryConfig {
@@ -98,7 +102,7 @@ struct EndpointRecord {
   std::string type_name;
   std::uint64_t type_hash = 0;
   QosSummary qos;
-  std::uint32_t transport_index = internal::kNoTransport;
+  std::uint32_t transport_index = kNoTransport;
   std::uint64_t transport_id = 0;
   ProcessIdentity owner;
 };
