@@ -1,36 +1,21 @@
+// cli/inspect.cc: the `ringcast` verbs' listing session over discovery's
+// graph, and the text and JSON renderings of nodes, topics, a topic's
+// detail and the doctor's report. Gathering lives in discovery/graph.cc.
 #include "cli/inspect.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <map>
 
 #include "absl/algorithm/container.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "transport/futex.h"
-#include "transport/names.h"
-#include "transport/pool.h"
-#include "transport/topic.h"
-#include "transport/topic_layout.h"
 
 namespace ringcast::cli {
 namespace {
 
 using discovery::EndpointKind;
-using discovery::EndpointRecord;
 using transport::ShmOptions;
-using transport::internal::EntryState;
-using transport::internal::StateOf;
-
-std::uint64_t FileSize(const ShmOptions& options, absl::string_view name) {
-  struct stat st {};
-  if (::stat(absl::StrCat(options.dir, name).c_str(), &st) != 0) return 0;
-  return static_cast<std::uint64_t>(st.st_size);
-}
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
@@ -51,72 +36,6 @@ std::string QosJson(const discovery::QosSummary& q) {
       "\"reliability\":\"%s\",\"durability\":\"%s\",\"depth\":%u,\"max_message_size\":%u",
       q.reliable ? "reliable" : "best_effort", q.transient_local ? "transient_local" : "volatile",
       q.depth, q.max_message_size);
-}
-
-// Fills the ring and subscriber figures of `detail` from its segment.
-void ReadSegment(const ShmOptions& options, const transport::TopicSegment& t,
-                 const std::vector<std::uint64_t>& transport_ids, TopicDetail* detail) {
-  const transport::TopicGeometry& g = t.geometry();
-  detail->segment_found = true;
-  detail->segment = t.segment().name();
-  detail->depth = g.depth;
-  detail->slot_size = g.slot_size;
-  detail->inline_capacity = g.inline_capacity;
-  detail->max_message_size = g.max_message_size;
-  detail->max_publishers = g.max_publishers;
-  detail->max_subscribers = g.max_subscribers;
-  detail->shm_bytes = t.segment().size();
-  if (detail->type_name.empty()) {
-    detail->type_name = g.type_name;
-    detail->type_hash = g.type_hash;
-  }
-  std::vector<std::uint64_t> heads(g.max_publishers, 0);
-  std::vector<bool> active(g.max_publishers, false);
-  for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
-    const transport::internal::RingControl& rc = t.ring_control(i);
-    // Acquire: pairs with the claimer's release of kActive, so the owner
-    // fields read below are the claimer's.
-    const std::uint64_t s = rc.state.load(std::memory_order_acquire);
-    // Relaxed: statistics; a slightly stale figure is fine.
-    heads[i] = t.ring_hot(i).head.load(std::memory_order_relaxed);
-    active[i] = StateOf(s) == EntryState::kActive;
-    if (!active[i]) continue;
-    if (const std::uint64_t pool = rc.pool_id.load(std::memory_order_relaxed); pool != 0) {
-      detail->shm_bytes += FileSize(options, transport::PoolSegmentName(options, pool));
-    }
-  }
-  for (std::size_t k = 0; k < detail->endpoints.size(); ++k) {
-    EndpointRow& row = detail->endpoints[k];
-    const std::uint32_t i = row.transport_index;
-    if (row.publisher) {
-      // Indices come from shared memory: bound them before use.
-      if (i >= g.max_publishers || !active[i]) continue;
-      const transport::internal::RingControl& rc = t.ring_control(i);
-      // Relaxed: ordered by the acquire of the ring's state above.
-      if (rc.publisher_id.load(std::memory_order_relaxed) != transport_ids[k]) continue;
-      row.in_segment = true;
-      const std::uint64_t start = rc.start_seq.load(std::memory_order_relaxed);
-      row.samples = heads[i] >= start ? heads[i] - start : 0;
-      row.bytes = t.ring_hot(i).bytes.load(std::memory_order_relaxed);
-      row.last_publish_ns = t.ring_hot(i).last_publish_ns.load(std::memory_order_relaxed);
-    } else {
-      if (i >= g.max_subscribers) continue;
-      const transport::internal::SubscriberControl& sc = t.subscriber_control(i);
-      // Acquire: pairs with the claimer's release of kActive; the id and
-      // counters after it are statistics, read relaxed (stale is fine).
-      if (StateOf(sc.state.load(std::memory_order_acquire)) != EntryState::kActive ||
-          sc.subscriber_id.load(std::memory_order_relaxed) != transport_ids[k]) {
-        continue;
-      }
-      row.in_segment = true;
-      row.received = t.subscriber_counters(i).received.load(std::memory_order_relaxed);
-      row.lost = t.subscriber_counters(i).lost.load(std::memory_order_relaxed);
-      for (std::uint32_t r = 0; r < g.max_publishers; ++r) {
-        const std::uint64_t cursor = t.cursors(i)[r].load(std::memory_order_relaxed);
-        if (active[r] && cursor < heads[r]) row.lag += heads[r] - cursor;
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -173,93 +92,30 @@ void Domain::WaitForChange(absl::Duration timeout) const {
 }
 
 std::vector<NodeRow> Domain::Nodes() const {
-  absl::flat_hash_map<std::uint64_t, std::pair<int, int>> counts;
-  for (const EndpointRecord& e : snapshot_.endpoints) {
-    auto& c = counts[e.node_id];
-    (e.kind == EndpointKind::kPublisher ? c.first : c.second)++;
-  }
-  std::vector<NodeRow> out;
-  for (const discovery::NodeRecord& n : snapshot_.nodes) {
-    NodeRow row;
-    row.name = n.name;
-    row.id = n.id;
-    row.pid = n.owner.pid;
-    row.exe = n.exe;
-    row.start_time = n.owner.start_time;
-    if (auto it = counts.find(n.id); it != counts.end()) {
-      row.publishers = it->second.first;
-      row.subscribers = it->second.second;
-    }
-    out.push_back(std::move(row));
-  }
-  std::sort(out.begin(), out.end(), [](const NodeRow& a, const NodeRow& b) {
-    return std::tie(a.name, a.pid, a.id) < std::tie(b.name, b.pid, b.id);
-  });
-  return out;
+  discovery::GraphOptions go;
+  go.with_snapshots = false;
+  // Without named topics, building a graph never fails.
+  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, snapshot_, go);
+  return g.ok() ? std::move(g->nodes) : std::vector<NodeRow>{};
 }
 
 std::vector<TopicRow> Domain::Topics() const {
-  std::map<std::string, TopicRow> by_topic;
-  for (const EndpointRecord& e : snapshot_.endpoints) {
-    TopicRow& row = by_topic[e.topic];
-    row.topic = e.topic;
-    if (row.type_name.empty() || e.kind == EndpointKind::kPublisher) {
-      row.type_name = e.type_name;
-      row.type_hash = e.type_hash;
-    }
-    (e.kind == EndpointKind::kPublisher ? row.publishers : row.subscribers)++;
-  }
-  std::vector<TopicRow> out;
-  out.reserve(by_topic.size());
-  for (auto& [topic, row] : by_topic) out.push_back(std::move(row));
-  return out;
+  discovery::GraphOptions go;
+  go.with_snapshots = false;
+  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, snapshot_, go);
+  return g.ok() ? std::move(g->topics) : std::vector<TopicRow>{};
 }
 
 absl::StatusOr<TopicDetail> Domain::Describe(absl::string_view topic) const {
-  if (absl::Status s = transport::ValidateTopicName(topic); !s.ok()) return s;
-  TopicDetail d;
-  d.topic = std::string(topic);
-  absl::flat_hash_map<std::uint64_t, std::string> node_names;
-  for (const discovery::NodeRecord& n : snapshot_.nodes) node_names[n.id] = n.name;
-  std::vector<const EndpointRecord*> mine;
-  for (const EndpointRecord& e : snapshot_.endpoints) {
-    if (e.topic == topic) mine.push_back(&e);
+  discovery::GraphOptions go;
+  go.topics = {std::string(topic)};
+  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, snapshot_, go);
+  if (absl::IsNotFound(g.status())) {
+    return absl::NotFoundError(
+        absl::StrCat(g.status().message(), "; `ringcast topic list` shows the topics there"));
   }
-  std::stable_sort(mine.begin(), mine.end(), [](const EndpointRecord* a, const EndpointRecord* b) {
-    return std::tie(a->kind, a->id) < std::tie(b->kind, b->id);
-  });
-  std::vector<std::uint64_t> transport_ids;
-  for (const EndpointRecord* e : mine) {
-    if (d.type_name.empty() || e->kind == EndpointKind::kPublisher) {
-      d.type_name = e->type_name;
-      d.type_hash = e->type_hash;
-    }
-    EndpointRow row;
-    row.publisher = e->kind == EndpointKind::kPublisher;
-    row.id = e->id;
-    auto it = node_names.find(e->node_id);
-    row.node = it == node_names.end() ? "?" : it->second;
-    row.pid = e->owner.pid;
-    row.exe = e->owner.exe;
-    row.qos = e->qos;
-    row.transport_index = e->transport_index;
-    d.endpoints.push_back(std::move(row));
-    transport_ids.push_back(e->transport_id);
-  }
-  for (const discovery::TypeRecord& t : snapshot_.types) {
-    if (t.name == d.type_name && t.hash == d.type_hash) d.descriptor_bytes = t.descriptor.size();
-  }
-  absl::StatusOr<transport::TopicSegment> seg = transport::TopicSegment::Observe(options_, topic);
-  if (seg.ok()) {
-    ReadSegment(options_, *seg, transport_ids, &d);
-  } else if (!absl::IsNotFound(seg.status())) {
-    return seg.status();
-  } else if (mine.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "no topic ", topic, " in domain ", options_.domain, " (prefix ", options_.prefix,
-        "); `ringcast topic list` shows the topics there"));
-  }
-  return d;
+  if (!g.ok()) return g.status();
+  return std::move(g->topics.front());
 }
 
 absl::StatusOr<DoctorReport> Doctor(const ShmOptions& options, bool clean) {
@@ -331,39 +187,68 @@ std::string TopicListJson(const ShmOptions& o, const std::vector<TopicRow>& topi
                       "]}\n");
 }
 
+namespace {
+
+// What an endpoint's row prints of its ring or subscriber entry: zeros when
+// that was not found in the segment.
+struct Figures {
+  std::uint64_t samples = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t last_publish_ns = 0;
+  std::uint64_t received = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t lag = 0;
+};
+
+Figures FiguresOf(const EndpointRow& e) {
+  Figures f;
+  if (e.ring) {
+    f.samples = e.ring->samples;
+    f.bytes = e.ring->bytes;
+    f.last_publish_ns = e.ring->last_publish_ns;
+  }
+  if (e.subscriber) {
+    f.received = e.subscriber->received;
+    f.lost = e.subscriber->lost;
+    f.lag = e.subscriber->lag;
+  }
+  return f;
+}
+
+}  // namespace
+
 std::string TopicInfoText(const TopicDetail& t) {
   std::string out = absl::StrFormat("topic       %s\ntype        %s (hash %016x, descriptor %s)\n",
                                     t.topic, t.type_name, t.type_hash,
                                     t.descriptor_bytes == 0
                                         ? std::string("none")
                                         : absl::StrCat(t.descriptor_bytes, " bytes"));
+  const transport::TopicSnapshot& s = t.snapshot;
   if (t.segment_found) {
     absl::StrAppendFormat(&out,
                           "segment     %s\nring        depth %u, slot %u bytes (%u inline), "
                           "max message %u bytes\nlimits      %u publishers, %u subscribers\n"
                           "shm         %u bytes (segment and pools)\n",
-                          t.segment, t.depth, t.slot_size, t.inline_capacity,
-                          t.max_message_size, t.max_publishers, t.max_subscribers, t.shm_bytes);
+                          s.segment, s.depth, s.slot_size, s.inline_capacity,
+                          s.max_message_size, s.max_publishers, s.max_subscribers, t.shm_bytes());
   } else {
     out += "segment     (none: no endpoint has opened it yet)\n";
   }
-  const auto count = [&](bool pub) {
-    return std::count_if(t.endpoints.begin(), t.endpoints.end(),
-                         [&](const EndpointRow& e) { return e.publisher == pub; });
-  };
-  absl::StrAppendFormat(&out, "publishers (%d)\n", count(true));
+  absl::StrAppendFormat(&out, "publishers (%d)\n", t.publishers);
   for (const EndpointRow& e : t.endpoints) {
-    if (!e.publisher) continue;
+    if (!e.publisher()) continue;
+    const Figures f = FiguresOf(e);
     absl::StrAppendFormat(&out, "  %-20s pid %-8u %s | ring %s samples %u bytes %u\n", e.node,
                           e.pid, QosText(e.qos),
-                          e.in_segment ? absl::StrCat(e.transport_index) : std::string("-"),
-                          e.samples, e.bytes);
+                          e.in_segment() ? absl::StrCat(e.transport_index) : std::string("-"),
+                          f.samples, f.bytes);
   }
-  absl::StrAppendFormat(&out, "subscribers (%d)\n", count(false));
+  absl::StrAppendFormat(&out, "subscribers (%d)\n", t.subscribers);
   for (const EndpointRow& e : t.endpoints) {
-    if (e.publisher) continue;
+    if (e.publisher()) continue;
+    const Figures f = FiguresOf(e);
     absl::StrAppendFormat(&out, "  %-20s pid %-8u %s | received %u lag %u lost %u\n", e.node,
-                          e.pid, QosText(e.qos), e.received, e.lag, e.lost);
+                          e.pid, QosText(e.qos), f.received, f.lag, f.lost);
   }
   return out;
 }
@@ -374,27 +259,27 @@ std::string TopicInfoJson(const TopicDetail& t) {
     std::string common = absl::StrFormat("\"id\":%u,\"node\":%s,\"pid\":%u,\"exe\":%s,%s", e.id,
                                          JsonString(e.node), e.pid, JsonString(e.exe),
                                          QosJson(e.qos));
-    if (e.publisher) {
+    const Figures f = FiguresOf(e);
+    const std::int64_t index = e.in_segment() ? static_cast<std::int64_t>(e.transport_index) : -1;
+    if (e.publisher()) {
       pubs.push_back(absl::StrFormat(
-          "{%s,\"ring\":%d,\"samples\":%u,\"bytes\":%u,\"last_publish_ns\":%d}", common,
-          e.in_segment ? static_cast<std::int64_t>(e.transport_index) : -1, e.samples, e.bytes,
-          e.last_publish_ns));
+          "{%s,\"ring\":%d,\"samples\":%u,\"bytes\":%u,\"last_publish_ns\":%d}", common, index,
+          f.samples, f.bytes, f.last_publish_ns));
     } else {
-      subs.push_back(absl::StrFormat(
-          "{%s,\"entry\":%d,\"received\":%u,\"lost\":%u,\"lag\":%u}", common,
-          e.in_segment ? static_cast<std::int64_t>(e.transport_index) : -1, e.received, e.lost,
-          e.lag));
+      subs.push_back(absl::StrFormat("{%s,\"entry\":%d,\"received\":%u,\"lost\":%u,\"lag\":%u}",
+                                     common, index, f.received, f.lost, f.lag));
     }
   }
+  const transport::TopicSnapshot& s = t.snapshot;
   return absl::StrFormat(
       "{\"topic\":%s,\"type\":%s,\"type_hash\":\"%016x\",\"descriptor_bytes\":%u,"
       "\"segment\":%s,\"depth\":%u,\"slot_size\":%u,\"inline_capacity\":%u,"
       "\"max_message_size\":%u,\"max_publishers\":%u,\"max_subscribers\":%u,\"shm_bytes\":%u,"
       "\"publishers\":[%s],\"subscribers\":[%s]}\n",
       JsonString(t.topic), JsonString(t.type_name), t.type_hash, t.descriptor_bytes,
-      t.segment_found ? JsonString(t.segment) : std::string("null"), t.depth, t.slot_size,
-      t.inline_capacity, t.max_message_size, t.max_publishers, t.max_subscribers, t.shm_bytes,
-      absl::StrJoin(pubs, ","), absl::StrJoin(subs, ","));
+      t.segment_found ? JsonString(s.segment) : std::string("null"), s.depth, s.slot_size,
+      s.inline_capacity, s.max_message_size, s.max_publishers, s.max_subscribers,
+      t.segment_found ? t.shm_bytes() : 0, absl::StrJoin(pubs, ","), absl::StrJoin(subs, ","));
 }
 
 namespace {

@@ -1,81 +1,33 @@
-// cli/inspect.h: what the `ringcast` command reads out of a domain, as
-// plain structs the verbs print as text or JSON. Who is there comes from
-// the discovery registry; how a topic is doing (ring depth, slot size,
-// memory, per-subscriber lag and losses) from its topic segment, read
-// through a read-only mapping that takes no lock.
+// cli/inspect.h: the `ringcast` verbs' view of a domain and how they print
+// it. What is there is gathered by discovery's graph (discovery/graph.h:
+// the registry joined with transport's read-only topic snapshots); this
+// keeps a listing session (the registry, opened once and kept for --watch)
+// and renders the graph as text tables or JSON.
 //
-// A listing first reclaims what dead processes left (docs/architecture.md: whoever
-// notices first), so `ringcast topic list` after a kill -9 shows the dead
+// A listing first reclaims what dead processes left (whoever notices first;
+// docs/architecture.md), so `ringcast topic list` after a kill -9 shows the dead
 // gone and leaves nothing of theirs in /dev/shm.
 #ifndef RINGCAST_CLI_INSPECT_H_
 #define RINGCAST_CLI_INSPECT_H_
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "discovery/graph.h"
 #include "discovery/orphans.h"
 #include "discovery/registry.h"
 #include "transport/shm_options.h"
 
 namespace ringcast::cli {
 
-struct NodeRow {
-  std::string name;
-  std::uint64_t id = 0;
-  std::uint32_t pid = 0;
-  std::string exe;
-  std::uint64_t start_time = 0;
-  int publishers = 0;
-  int subscribers = 0;
-};
-
-struct TopicRow {
-  std::string topic;
-  std::string type_name;
-  std::uint64_t type_hash = 0;
-  int publishers = 0;
-  int subscribers = 0;
-};
-
-struct EndpointRow {
-  bool publisher = true;
-  std::uint64_t id = 0;  // registry id
-  std::string node;
-  std::uint32_t pid = 0;
-  std::string exe;
-  discovery::QosSummary qos;
-  std::uint32_t transport_index = discovery::internal::kNoTransport;  // ring or entry
-  bool in_segment = false;  // its ring / subscriber entry was found
-  // Publishers: from their ring.
-  std::uint64_t samples = 0;
-  std::uint64_t bytes = 0;
-  std::int64_t last_publish_ns = 0;
-  // Subscribers: from their entry.
-  std::uint64_t received = 0;
-  std::uint64_t lost = 0;
-  std::uint64_t lag = 0;  // published on live rings but not yet read
-};
-
-struct TopicDetail {
-  std::string topic;
-  std::string type_name;
-  std::uint64_t type_hash = 0;
-  std::uint64_t descriptor_bytes = 0;  // stored FileDescriptorSet, 0 = none
-  bool segment_found = false;
-  std::string segment;
-  std::uint32_t depth = 0;
-  std::uint32_t slot_size = 0;
-  std::uint32_t inline_capacity = 0;
-  std::uint64_t max_message_size = 0;
-  std::uint32_t max_publishers = 0;
-  std::uint32_t max_subscribers = 0;
-  std::uint64_t shm_bytes = 0;  // topic segment plus its publishers' pools
-  std::vector<EndpointRow> endpoints;  // publishers first
-};
+// The rows the verbs print are the graph's.
+using NodeRow = discovery::GraphNode;
+using TopicRow = discovery::GraphTopic;
+using TopicDetail = discovery::GraphTopic;
+using EndpointRow = discovery::GraphEndpoint;
 
 // A domain's registry, opened for one listing or kept for --watch. Without
 // a registry (nobody has joined the domain yet), listings are empty.
@@ -88,10 +40,12 @@ class Domain {
   // takes a snapshot. Errors for a corrupt or foreign registry.
   absl::Status Refresh();
 
+  // The graph's nodes and topics (without segment snapshots), from the
+  // last refresh.
   std::vector<NodeRow> Nodes() const;
   std::vector<TopicRow> Topics() const;
-  // NotFound naming the topic and the domain when neither the registry nor
-  // a segment knows it.
+  // One topic with its segment's snapshot. NotFound naming the topic and
+  // the domain when neither the registry nor a segment knows it.
   absl::StatusOr<TopicDetail> Describe(absl::string_view topic) const;
 
   // Sleeps until the registry changes or `timeout` passes (futex; without a

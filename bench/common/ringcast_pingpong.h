@@ -11,11 +11,10 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "bench/common/bench_util.h"
-#include "transport/pool.h"
-#include "transport/topic.h"
+#include "transport/inspect.h"
 #include "transport/reader.h"
-#include "transport/topic_layout.h"
 #include "transport/writer.h"
 
 namespace ringcast::bench {
@@ -30,18 +29,23 @@ inline transport::TopicConfig PingPongConfig(std::size_t size) {
   return c;
 }
 
-// Waits (bounded) until topic `t` has a subscriber.
-inline bool AwaitSubscriber(const transport::TopicSegment& t) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+// Waits (at most `timeout`) until `topic` has `n` active subscribers,
+// looking through a read-only observer. False if it never had them.
+inline bool AwaitSubscribers(const transport::ShmOptions& o, absl::string_view topic,
+                             std::uint32_t n, absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<transport::TopicObserver> observer = transport::TopicObserver::Open(o, topic);
   while (absl::Now() < deadline) {
-    for (std::uint32_t i = 0; i < t.geometry().max_subscribers; ++i) {
-      // Acquire: pairs with the claimer's release of kActive.
-      const std::uint64_t s = t.subscriber_control(i).state.load(std::memory_order_acquire);
-      if (transport::internal::StateOf(s) == transport::internal::EntryState::kActive) return true;
-    }
+    if (observer.ok() && observer->ActiveSubscribers() >= n) return true;
     absl::SleepFor(absl::Milliseconds(1));
+    if (!observer.ok()) observer = transport::TopicObserver::Open(o, topic);
   }
   return false;
+}
+
+// Waits (bounded) until `topic` has a subscriber.
+inline bool AwaitSubscriber(const transport::ShmOptions& o, absl::string_view topic) {
+  return AwaitSubscribers(o, topic, 1);
 }
 
 // Takes the next sample into `s` (reusing its storage, as a hot loop
@@ -104,7 +108,7 @@ inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
   {
     absl::StatusOr<transport::Reader> r = transport::Reader::Create(o, "/pong", c, ro);
     absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/ping", c);
-    if (r.ok() && w.ok() && AwaitSubscriber(w->topic())) {
+    if (r.ok() && w.ok() && AwaitSubscriber(o, "/ping")) {
       absl::SleepFor(absl::Milliseconds(20));
       transport::Sample s;
       for (int i = 0; i < total; ++i) {

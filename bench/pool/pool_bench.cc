@@ -29,8 +29,6 @@
 #include "absl/time/clock.h"
 #include "bench/common/bench_util.h"
 #include "bench/common/ringcast_pingpong.h"
-#include "transport/pool.h"
-#include "transport/topic.h"
 #include "transport/reader.h"
 #include "transport/writer.h"
 

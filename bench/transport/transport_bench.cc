@@ -31,8 +31,6 @@
 #include "absl/strings/str_cat.h"
 #include "bench/common/bench_util.h"
 #include "bench/common/ringcast_pingpong.h"
-#include "transport/pool.h"
-#include "transport/topic.h"
 #include "transport/reader.h"
 #include "transport/writer.h"
 
@@ -221,16 +219,7 @@ Fanout RingcastThroughput(int subscribers, int messages) {
   {
     absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/fanout", c);
     if (!w.ok()) std::exit(1);
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    for (;;) {
-      int n = 0;
-      for (std::uint32_t i = 0; i < w->topic().geometry().max_subscribers; ++i) {
-        n += transport::internal::StateOf(w->topic().subscriber_control(i).state.load()) ==
-             transport::internal::EntryState::kActive;
-      }
-      if (n == subscribers || absl::Now() > deadline) break;
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+    (void)AwaitSubscribers(o, "/fanout", static_cast<std::uint32_t>(subscribers));
     absl::SleepFor(absl::Milliseconds(50));
     std::byte payload[48] = {};
     const std::int64_t t0 = NowNs();
@@ -275,7 +264,7 @@ int PublishOnly(int messages) {
     return 0;
   });
   absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/publish_only", c);
-  if (!w.ok() || !AwaitSubscriber(w->topic())) return 1;
+  if (!w.ok() || !AwaitSubscriber(o, "/publish_only")) return 1;
   std::byte payload[48] = {};
   for (int i = 0; i < messages; ++i) {
     std::memcpy(payload, &i, sizeof i);
