@@ -8,6 +8,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler libprotoc-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libclang-rt-14-dev
+  libcli11-dev nlohmann-json3-dev
 )
 
 missing=()
