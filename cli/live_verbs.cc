@@ -1,9 +1,13 @@
-// cli/live_verbs.cc: the verbs that watch topics live: topic echo, hz, bw,
-// delay, pub, and top.
-#include "cli/verbs.h"
+// cli/live_verbs.cc: the verbs that watch or drive topics live.
+#include "cli/live.h"
 
 namespace ringcast::cli {
 
-void AddLiveVerbs(const Verbs&) {}
+void AddLiveVerbs(const Verbs& verbs) {
+  AddEchoVerb(verbs);
+  AddPubVerb(verbs);
+  AddRateVerbs(verbs);
+  AddTopVerb(verbs);
+}
 
 }  // namespace ringcast::cli
