@@ -2,14 +2,19 @@
 // opened by many processes.
 //
 // Life cycle (docs/architecture.md, "Segment life cycle"):
-//  - Create: open(O_CREAT|O_EXCL), flock(LOCK_EX), allocate every page with
-//    posix_fallocate (a full /dev/shm is an error now, never a SIGBUS later),
-//    initialise, store the magic last with release, downgrade to LOCK_SH.
-//  - Open: flock(LOCK_SH), which waits for a creator still initialising,
-//    then check the header. A file without magic under LOCK_SH has a dead
-//    creator; an OpenOrCreate caller that gets LOCK_EX without waiting
-//    re-initialises it in place. Nobody ever waits for LOCK_EX, so a
-//    participant never blocks an opener.
+//  - Create: open(O_CREAT|O_EXCL), flock(LOCK_EX), size the file and
+//    allocate every page with posix_fallocate (a full /dev/shm is an error
+//    now, never a SIGBUS later), initialise, store the magic last with
+//    release, set the header's `initialised` word and wake its waiters,
+//    downgrade to LOCK_SH.
+//  - Open: flock(LOCK_SH | LOCK_NB), then check the header. While someone
+//    holds LOCK_EX (a creator initialising), an opener sleeps on the
+//    `initialised` word (futex, re-checked every few milliseconds in case
+//    the creator died), for at most a few seconds in all. A file without
+//    magic under LOCK_SH has a dead creator; an OpenOrCreate caller that
+//    converts to LOCK_EX without waiting re-initialises it in place. Nobody
+//    ever blocks on a lock, so neither a participant nor a stopped creator
+//    can hold an opener for long.
 //  - Participants keep LOCK_SH for as long as they use the segment. The last
 //    one to leave can take LOCK_EX without blocking and unlinks the name.
 //    The kernel drops a dead process's lock, so a crash never pins a name.
@@ -47,8 +52,10 @@ class Segment {
   // creates it with `size` bytes when absent or when its creator died before
   // finishing. Fails with PermissionDenied when the file belongs to another
   // user or is looser than configured, DataLoss when its header is corrupt,
-  // FailedPrecondition on a layout version or kind mismatch, and
-  // ResourceExhausted when the directory has no room for `size` bytes.
+  // FailedPrecondition on a layout version or kind mismatch,
+  // ResourceExhausted when the directory has no room for `size` bytes, and
+  // Unavailable (naming the creator's pid) when another process has been
+  // initialising it for longer than a few seconds (it is stopped or stuck).
   static absl::StatusOr<Segment> OpenOrCreate(const ShmOptions& options,
                                               absl::string_view name,
                                               SegmentKind kind,
@@ -62,7 +69,8 @@ class Segment {
                                         InitFn init);
 
   // Opens an existing, fully initialised segment. NotFound if absent;
-  // Unavailable if its creator is initialising it or died doing so.
+  // Unavailable if its creator died initialising it, and for an observer
+  // also while it is initialising it (a participant waits a few seconds).
   static absl::StatusOr<Segment> Open(const ShmOptions& options,
                                       absl::string_view name,
                                       SegmentKind kind, Access access);

@@ -11,7 +11,11 @@
 //   28  4    header_size         bytes of the kind-specific header that
 //                                follows this one (lets headers grow)
 //   32  8    creator_start_time  field 22 of /proc/<pid>/stat
-//   40  24   reserved            0; room to grow
+//   40  4    initialised         futex word: 0 while the creator initialises,
+//                                1 once the magic is stored; the creator
+//                                wakes its waiters when it sets it (the
+//                                magic stays the truth, this only wakes)
+//   44  20   reserved            0; room to grow
 #ifndef RINGCAST_TRANSPORT_SEGMENT_LAYOUT_H_
 #define RINGCAST_TRANSPORT_SEGMENT_LAYOUT_H_
 
@@ -25,7 +29,8 @@ namespace ringcast::transport {
 inline constexpr std::uint64_t kSegmentMagic = 0x5453414347474E52;  // "RNGGCAST"
 // 2: entries take their token before leaving Free (entry_state.h); rings
 // and subscriber entries count anomalies.
-inline constexpr std::uint32_t kLayoutVersion = 2;
+// 3: the header's `initialised` futex word, which openers wait on.
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kCacheLine = 64;  // ABI: not hardware_*_size
 
 enum class SegmentKind : std::uint32_t { kRegistry = 1, kTopic = 2, kPool = 3 };
@@ -40,7 +45,8 @@ struct alignas(kCacheLine) SegmentHeader {
   std::uint32_t creator_pid;
   std::uint32_t header_size;
   std::uint64_t creator_start_time;
-  std::uint8_t reserved[24];
+  std::atomic<std::uint32_t> initialised;
+  std::uint8_t reserved[20];
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "shared atomics must not hide a process-local lock");
@@ -54,6 +60,8 @@ static_assert(offsetof(SegmentHeader, total_size) == 16);
 static_assert(offsetof(SegmentHeader, creator_pid) == 24);
 static_assert(offsetof(SegmentHeader, header_size) == 28);
 static_assert(offsetof(SegmentHeader, creator_start_time) == 32);
+static_assert(offsetof(SegmentHeader, initialised) == 40 &&
+              sizeof(std::atomic<std::uint32_t>) == 4, "a futex word is 32 bits");
 
 namespace internal {
 // Rounds up to a whole cache line: every table entry starts on one.

@@ -11,8 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
@@ -88,7 +90,7 @@ TEST(SegmentTest, ObserverTakesNoLockAndCannotKeepTheSegment) {
 // A layout change must bump the version (segment_layout.h); this pins it
 // so that changing one without the other fails here.
 TEST(SegmentTest, LayoutVersionIsPinned) {
-  EXPECT_EQ(kLayoutVersion, 2u);
+  EXPECT_EQ(kLayoutVersion, 3u);
   EXPECT_EQ(sizeof(SegmentHeader), 64u);
 }
 
@@ -307,6 +309,77 @@ TEST(SegmentTest, OpenerWaitsForACreatorStillInitialising) {
   EXPECT_TRUE(b->Leave());
   ::close(pipe_fds[0]);
   ::close(pipe_fds[1]);
+}
+
+// A creator that stops (SIGSTOP, a debugger) in the middle of initialising
+// holds its lock but never finishes: an opener gives up within its bound,
+// naming the creator, instead of waiting forever. Once the creator is
+// gone, the next opener repairs the segment.
+TEST(SegmentTest, OpenerGivesUpOnAStoppedCreatorAndRepairsOnceItIsGone) {
+  const ShmOptions o = UniqueOptions();
+  const std::string name = Name(o);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::ringcast::testing::StartChild([&] {
+    (void)Segment::Create(o, name, SegmentKind::kTopic, kSize, [&](std::byte*, std::uint64_t) {
+      char c = 1;
+      (void)!::write(pipe_fds[1], &c, 1);
+      ::raise(SIGSTOP);
+    });
+    return 1;
+  });
+  char c;
+  ASSERT_EQ(::read(pipe_fds[0], &c, 1), 1);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Segment> b =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable) << b.status();
+  EXPECT_THAT(b.status().message(), HasSubstr(absl::StrCat("creator pid ", child)));
+  EXPECT_THAT(b.status().message(), HasSubstr(name));
+  EXPECT_GE(waited, absl::Seconds(4));
+  EXPECT_LT(waited, absl::Seconds(15));
+  ::ringcast::testing::KillChild(child);  // SIGKILL ends a stopped process too
+  absl::StatusOr<Segment> repaired =
+      Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(repaired->header().creator_pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_EQ(repaired->header().initialised.load(), 1u);
+  EXPECT_EQ(repaired->base()[100], static_cast<std::byte>(100 * 7));
+  EXPECT_TRUE(repaired->Leave());
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
+// Many processes opening one name at once, several finding it half-made:
+// exactly one initialises it, and every one joins it within the bound.
+TEST(SegmentTest, ConcurrentOpenersOfAHalfMadeSegmentAllJoinIt) {
+  const ShmOptions o = UniqueOptions();
+  const std::string name = Name(o);
+  ASSERT_EQ(RunInChild([&] {
+              (void)Segment::Create(o, name, SegmentKind::kTopic, kSize,
+                                    [](std::byte*, std::uint64_t) { ::raise(SIGKILL); });
+              return 1;
+            }),
+            128 + SIGKILL);
+  constexpr int kOpeners = 6;
+  std::vector<pid_t> kids;
+  for (int i = 0; i < kOpeners; ++i) {
+    kids.push_back(::ringcast::testing::StartChild([&] {
+      absl::StatusOr<Segment> s =
+          Segment::OpenOrCreate(o, name, SegmentKind::kTopic, kSize, FillPattern);
+      if (!s.ok()) return 10;
+      if (s->base()[kSize - 1] != static_cast<std::byte>((kSize - 1) * 7)) return 11;
+      absl::SleepFor(absl::Milliseconds(100));  // all hold it at once
+      (void)s->Leave();
+      return 0;
+    }, absl::Seconds(20)));
+  }
+  for (const pid_t kid : kids) {
+    EXPECT_EQ(::ringcast::testing::WaitChild(kid, absl::Seconds(30)), 0)
+        << "10 = OpenOrCreate failed, 11 = not initialised";
+  }
+  EXPECT_TRUE(FilesWithPrefix(kShmDir, o.prefix).empty());
 }
 
 TEST(SegmentTest, DeadParticipantDoesNotPinTheName) {
