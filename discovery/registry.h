@@ -223,6 +223,16 @@ class Registry {
   absl::StatusOr<std::pair<std::uint32_t, std::uint64_t>> ClaimEntry(
       std::uint32_t count, EntryAt entry_at, std::uint64_t token, absl::string_view table,
       absl::string_view config_field);
+  // Read's steps: one entry's fields, copied while it is Active
+  // (registry_reclaim.cc).
+  NodeRecord CopyNode(std::uint32_t i) const;
+  EndpointRecord CopyEndpoint(std::uint32_t i) const;
+  TypeRecord CopyType(std::uint32_t i) const;
+  // ReclaimDead's steps, sharing one pass's state (registry_reclaim.cc).
+  struct ReclaimPass;
+  void FreeDeadRecords(ReclaimPass& pass);
+  void FreeStuckEntries(ReclaimPass& pass);
+  void ReclaimTopics(ReclaimPass& pass);
   internal::RegistryHeader& header() const;
   internal::NodeEntry& node(std::uint32_t i) const;
   internal::EndpointEntry& endpoint(std::uint32_t i) const;

@@ -151,6 +151,37 @@ bool TakeOver(Entry& e, std::uint64_t seen, std::uint64_t held, std::uint64_t mi
   return true;
 }
 
+// One look at an entry, for a reclaimer: its state word and its holder.
+struct EntryLook {
+  std::uint64_t state = 0;
+  std::uint64_t holder = 0;
+};
+template <typename Entry>
+EntryLook LookAt(const Entry& e) {
+  EntryLook look;
+  // Acquire: pairs with the holder's releases, so its token and every
+  // field it wrote are visible.
+  look.state = e.state.load(std::memory_order_acquire);
+  // Relaxed: ordered by the acquire above; a CAS decides whatever is done
+  // with it.
+  look.holder = e.token.load(std::memory_order_relaxed);
+  return look;
+}
+
+// Whether reclaimer `mine` may act on an entry seen as `look`: it names a
+// holder other than us, and `is_dead(holder)`.
+template <typename IsDead>
+bool HeldByDead(const EntryLook& look, std::uint64_t mine, IsDead&& is_dead) {
+  return look.holder != 0 && look.holder != mine && is_dead(look.holder);
+}
+
+// The reclaim of an entry seen as `look`, whose holder was judged dead:
+// T7 alone for a Free entry (its token comes back), else T5, `clean()`
+// (return what the holder held, while we hold the entry), T6 and T7. True
+// if this call freed the entry; false if another reclaimer won it.
+template <typename Entry, typename Clean>
+bool ReclaimFromDead(Entry& e, const EntryLook& look, std::uint64_t mine, Clean&& clean);
+
 // T6 + T7: after cleaning an entry taken over in state `seen`.
 template <typename Entry>
 void FreeTakenOver(Entry& e, std::uint64_t seen, std::uint64_t mine) {
@@ -160,6 +191,18 @@ void FreeTakenOver(Entry& e, std::uint64_t seen, std::uint64_t mine) {
                                   std::memory_order_release, std::memory_order_relaxed);
   RINGCAST_FAULT_POINT("entry.takeover.state");
   GiveBackToken(e, mine);
+}
+
+template <typename Entry, typename Clean>
+bool ReclaimFromDead(Entry& e, const EntryLook& look, std::uint64_t mine, Clean&& clean) {
+  if (StateOf(look.state) == EntryState::kFree) {
+    GiveBackToken(e, look.holder);
+    return false;
+  }
+  if (!TakeOver(e, look.state, look.holder, mine)) return false;
+  clean();
+  FreeTakenOver(e, look.state, mine);
+  return true;
 }
 
 }  // namespace ringcast::transport::internal

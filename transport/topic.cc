@@ -452,24 +452,12 @@ int TopicSegment::ReclaimDead() {
   if (!mine.ok()) return 0;
   LivenessCache live(options_);
   int freed = 0;
-  // Takes over entry `e` if its holder is dead (T5 of entry_state.h), runs
-  // `clean`, and frees it (T6, T7). A free entry whose token was left by a
-  // process that died before giving it back just gets the token back.
+  // Entries whose holder is dead are taken over, cleaned and freed (one
+  // state machine: entry_state.h).
   auto reclaim = [&](auto& e, auto&& clean) {
-    // Acquire: pairs with the holder's releases, so the token and every
-    // field it wrote are visible.
-    const std::uint64_t s = e.state.load(std::memory_order_acquire);
-    // Relaxed: ordered by the acquire above; the CAS in TakeOver decides.
-    const std::uint64_t holder = e.token.load(std::memory_order_relaxed);
-    if (holder == 0 || holder == *mine || live.IsAlive(holder)) return false;
-    if (StateOf(s) == EntryState::kFree) {
-      internal::GiveBackToken(e, holder);
-      return false;
-    }
-    if (!internal::TakeOver(e, s, holder, *mine)) return false;
-    clean();
-    internal::FreeTakenOver(e, s, *mine);
-    return true;
+    const internal::EntryLook look = internal::LookAt(e);
+    return internal::HeldByDead(look, *mine, [&](std::uint64_t t) { return live.IsDead(t); }) &&
+           internal::ReclaimFromDead(e, look, *mine, clean);
   };
   for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
     if (reclaim(ring_control(i), [] {})) {
