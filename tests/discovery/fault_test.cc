@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,7 @@
 #include "transport/pool.h"
 #include "transport/reader.h"
 #include "transport/segment.h"
+#include "transport/status_macros.h"
 #include "transport/writer.h"
 
 namespace ringcast::discovery {
@@ -474,6 +476,84 @@ INSTANTIATE_TEST_SUITE_P(EntryPoints, RegistryFaultTest,
                            }
                            return name;
                          });
+
+// A claimer killed between its claiming CAS and its activation (right
+// after the CAS, or with the fields written), in the endpoint and type
+// tables (node entries: RegistryFaultTest above). The entry stays Claiming
+// under the dead claimer's token: no listing shows it, a reclaimer reports
+// it stuck and frees it, and the next claimer of that one-entry table gets
+// it within kRecovery.
+class RegistryClaimingTest
+    : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {};
+
+TEST_P(RegistryClaimingTest, ClaimerKilledBeforeActivationLeavesAReclaimableEntry) {
+  const std::string point = std::get<0>(GetParam());
+  const std::string table = std::get<1>(GetParam());
+  const ShmOptions o = UniqueOptions();
+  RegistryConfig rc;
+  rc.max_nodes = 1;
+  rc.max_endpoints = 1;
+  rc.max_types = 1;
+  absl::StatusOr<Registry> keep = Registry::OpenOrCreate(o, rc);
+  ASSERT_TRUE(keep.ok()) << keep.status();
+  absl::StatusOr<ProcessIdentity> me = ProcessIdentity::Self(o);
+  ASSERT_TRUE(me.ok()) << me.status();
+  absl::StatusOr<EntryHandle> node = keep->AddNode("keeper", *me);
+  ASSERT_TRUE(node.ok()) << node.status();
+  // Claims the table's one entry for `who`.
+  auto add = [&](Registry& r, const ProcessIdentity& who) -> absl::StatusOr<EntryHandle> {
+    if (table == "endpoint") {
+      EndpointSpec spec;
+      spec.topic = "/claiming";
+      spec.type_name = "test.Claiming";
+      return r.AddEndpoint(*node, spec, who);
+    }
+    RINGCAST_RETURN_IF_ERROR(r.AddType("test.Claiming", 42, "descriptor", who));
+    return EntryHandle{};
+  };
+  EXPECT_EQ(RunArmed(point.c_str(), 0, [&] {
+              absl::StatusOr<ProcessIdentity> child = ProcessIdentity::Self(o);
+              absl::StatusOr<Registry> r = Registry::Open(o);
+              if (!child.ok() || !r.ok()) return 10;
+              return add(*r, *child).ok() ? 0 : 11;  // dies inside the claim
+            }),
+            kKilled);
+
+  const RegistrySnapshot before = keep->Read();
+  EXPECT_TRUE(before.endpoints.empty() && before.types.empty()) << "a Claiming entry was listed";
+  const ReclaimReport look = keep->ReclaimDead(/*dry_run=*/true);
+  ASSERT_EQ(look.stuck_entries.size(), 1u);
+  EXPECT_EQ(look.stuck_entries[0], absl::StrCat(table, " entry 0: claiming, its holder is dead"));
+  // The table is full, so the claim reclaims the stuck entry first.
+  absl::StatusOr<EntryHandle> mine;
+  EXPECT_LT(Timed([&] {
+              mine = add(*keep, *me);
+              return mine.ok();
+            }),
+            kRecovery)
+      << mine.status();
+  const RegistrySnapshot after = keep->Read();
+  EXPECT_EQ(after.endpoints.size() + after.types.size(), 1u);
+  EXPECT_TRUE(keep->ReclaimDead(/*dry_run=*/true).stuck_entries.empty());
+
+  if (table == "endpoint" && mine.ok()) keep->RemoveEndpoint(*mine);
+  keep->RemoveNode(*node);
+  EXPECT_TRUE(keep->Leave());
+  keep = absl::CancelledError("closed");
+  ExpectNothingLeft(o);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ClaimToActivate, RegistryClaimingTest,
+    ::testing::Combine(::testing::Values("entry.claim.state", "entry.claim.written"),
+                       ::testing::Values("endpoint", "type")),
+    [](const ::testing::TestParamInfo<std::tuple<const char*, const char*>>& info) {
+      std::string name = absl::StrCat(std::get<1>(info.param), "_", std::get<0>(info.param));
+      for (char& ch : name) {
+        if (ch == '.') ch = '_';
+      }
+      return name;
+    });
 
 // A creator killed during initialisation leaves a segment without magic.
 // doctor lists it as half-made (not "could not check") once its grace has
