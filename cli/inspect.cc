@@ -1,62 +1,51 @@
 // cli/inspect.cc: the `ringcast` verbs' listing session over discovery's
-// graph, and the text and JSON renderings of nodes, topics, a topic's
-// detail and the doctor's report. Gathering lives in discovery/graph.cc.
+// graph (nodes, topics, one topic, one node, types) and the doctor's look.
+// Gathering lives in discovery/graph.cc; the renderings in cli/render.cc.
 #include "cli/inspect.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <set>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace ringcast::cli {
 namespace {
 
-using discovery::EndpointKind;
 using transport::ShmOptions;
 
-const char* Bool(bool b) { return b ? "true" : "false"; }
-
-std::string JsonList(const std::vector<std::string>& items) {
-  std::vector<std::string> quoted;
-  for (const std::string& i : items) quoted.push_back(JsonString(i));
-  return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
-}
-
-std::string QosText(const discovery::QosSummary& q) {
-  return absl::StrFormat("%s%s depth %u max %u", q.reliable ? "reliable" : "best-effort",
-                         q.transient_local ? " transient-local" : "", q.depth,
-                         q.max_message_size);
-}
-
-std::string QosJson(const discovery::QosSummary& q) {
-  return absl::StrFormat(
-      "\"reliability\":\"%s\",\"durability\":\"%s\",\"depth\":%u,\"max_message_size\":%u",
-      q.reliable ? "reliable" : "best_effort", q.transient_local ? "transient_local" : "volatile",
-      q.depth, q.max_message_size);
+// This host's boot time (btime in /proc/stat), in seconds since the epoch.
+std::optional<std::int64_t> BootTime() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return std::nullopt;
+  char line[256];
+  std::optional<std::int64_t> btime;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    absl::string_view l(line);
+    if (!absl::ConsumePrefix(&l, "btime ")) continue;
+    std::int64_t v = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(l), &v)) btime = v;
+    break;
+  }
+  std::fclose(f);
+  return btime;
 }
 
 }  // namespace
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+std::optional<absl::Time> StartTimeToWall(std::uint64_t start_ticks) {
+  static const std::optional<std::int64_t> boot = BootTime();
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  if (!boot || hz <= 0 || start_ticks == 0) return std::nullopt;
+  return absl::FromUnixSeconds(*boot) + absl::Seconds(static_cast<std::int64_t>(start_ticks)) / hz;
 }
 
 Domain::~Domain() {
@@ -91,20 +80,22 @@ void Domain::WaitForChange(absl::Duration timeout) const {
   (void)registry_->WaitForChange(snapshot_.generation, timeout);
 }
 
-std::vector<NodeRow> Domain::Nodes() const {
+namespace {
+
+// The graph of `snapshot` without segment snapshots; without named topics,
+// building a graph never fails.
+discovery::Graph PlainGraph(const ShmOptions& o, const discovery::RegistrySnapshot& snapshot) {
   discovery::GraphOptions go;
   go.with_snapshots = false;
-  // Without named topics, building a graph never fails.
-  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, snapshot_, go);
-  return g.ok() ? std::move(g->nodes) : std::vector<NodeRow>{};
+  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(o, snapshot, go);
+  return g.ok() ? *std::move(g) : discovery::Graph{};
 }
 
-std::vector<TopicRow> Domain::Topics() const {
-  discovery::GraphOptions go;
-  go.with_snapshots = false;
-  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, snapshot_, go);
-  return g.ok() ? std::move(g->topics) : std::vector<TopicRow>{};
-}
+}  // namespace
+
+std::vector<NodeRow> Domain::Nodes() const { return PlainGraph(options_, snapshot_).nodes; }
+std::vector<TopicRow> Domain::Topics() const { return PlainGraph(options_, snapshot_).topics; }
+std::vector<TypeRecordRow> Domain::Types() const { return PlainGraph(options_, snapshot_).types; }
 
 absl::StatusOr<TopicDetail> Domain::Describe(absl::string_view topic) const {
   discovery::GraphOptions go;
@@ -116,6 +107,63 @@ absl::StatusOr<TopicDetail> Domain::Describe(absl::string_view topic) const {
   }
   if (!g.ok()) return g.status();
   return std::move(g->topics.front());
+}
+
+absl::StatusOr<std::vector<NodeDetail>> Domain::DescribeNode(absl::string_view name) const {
+  // Only the named nodes' endpoints, so that only their topics' segments
+  // are mapped and snapshotted.
+  discovery::RegistrySnapshot mine;
+  mine.generation = snapshot_.generation;
+  std::set<std::uint64_t> ids;
+  std::set<std::string> present;
+  for (const discovery::NodeRecord& n : snapshot_.nodes) {
+    present.insert(n.name);
+    if (n.name != name) continue;
+    ids.insert(n.id);
+    mine.nodes.push_back(n);
+  }
+  if (ids.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no node ", name, " in domain ", options_.domain, " (prefix ", options_.prefix,
+        "); nodes there: ", present.empty() ? "none" : absl::StrJoin(present, ", ")));
+  }
+  for (const discovery::EndpointRecord& e : snapshot_.endpoints) {
+    if (ids.count(e.node_id) != 0) mine.endpoints.push_back(e);
+  }
+  // Unnamed topics: a segment that cannot be read is kept in its topic,
+  // never an error of the whole look.
+  absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, mine);
+  if (!g.ok()) return g.status();
+  std::vector<NodeDetail> out;
+  for (discovery::GraphNode& n : g->nodes) {
+    NodeDetail d;
+    for (const discovery::NodeEndpoint& ne : n.endpoints) {
+      for (const discovery::GraphTopic& t : g->topics) {
+        if (t.topic != ne.topic) continue;
+        for (const EndpointRow& e : t.endpoints) {
+          if (e.id != ne.id) continue;
+          d.endpoints.push_back(NodeEndpointDetail{t.topic, ne.type_name, 0, e});
+        }
+      }
+    }
+    // The hash each endpoint registered with.
+    for (NodeEndpointDetail& ed : d.endpoints) {
+      for (const discovery::EndpointRecord& r : mine.endpoints) {
+        if (r.id == ed.endpoint.id) ed.type_hash = r.type_hash;
+      }
+    }
+    d.node = std::move(n);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+bool DoctorReport::found_trouble() const {
+  if (!errors.empty() || !orphans.foreign_files.empty() || !orphans.anomalies.empty() ||
+      !orphans.corrupt_pools.empty()) {
+    return true;
+  }
+  return !healthy() && !cleaned;
 }
 
 absl::StatusOr<DoctorReport> Doctor(const ShmOptions& options, bool clean) {
@@ -138,229 +186,6 @@ absl::StatusOr<DoctorReport> Doctor(const ShmOptions& options, bool clean) {
   for (const std::string& e : report.registry.errors) report.errors.push_back(e);
   for (const std::string& e : report.orphans.errors) report.errors.push_back(e);
   return report;
-}
-
-std::string NodeListText(const std::vector<NodeRow>& nodes) {
-  std::string out = absl::StrFormat("%-24s %8s %-16s %5s %5s\n", "NODE", "PID", "EXE", "PUBS",
-                                    "SUBS");
-  for (const NodeRow& n : nodes) {
-    absl::StrAppendFormat(&out, "%-24s %8u %-16s %5d %5d\n", n.name, n.pid, n.exe, n.publishers,
-                          n.subscribers);
-  }
-  if (nodes.empty()) out += "(no nodes)\n";
-  return out;
-}
-
-std::string NodeListJson(const ShmOptions& o, const std::vector<NodeRow>& nodes) {
-  std::vector<std::string> items;
-  for (const NodeRow& n : nodes) {
-    items.push_back(absl::StrFormat(
-        "{\"name\":%s,\"id\":%u,\"pid\":%u,\"exe\":%s,\"start_time\":%u,\"publishers\":%d,"
-        "\"subscribers\":%d}",
-        JsonString(n.name), n.id, n.pid, JsonString(n.exe), n.start_time, n.publishers,
-        n.subscribers));
-  }
-  return absl::StrCat("{\"domain\":", o.domain, ",\"nodes\":[", absl::StrJoin(items, ","),
-                      "]}\n");
-}
-
-std::string TopicListText(const std::vector<TopicRow>& topics) {
-  std::string out =
-      absl::StrFormat("%-32s %-28s %-16s %5s %5s\n", "TOPIC", "TYPE", "HASH", "PUBS", "SUBS");
-  for (const TopicRow& t : topics) {
-    absl::StrAppendFormat(&out, "%-32s %-28s %016x %5d %5d\n", t.topic, t.type_name, t.type_hash,
-                          t.publishers, t.subscribers);
-  }
-  if (topics.empty()) out += "(no topics)\n";
-  return out;
-}
-
-std::string TopicListJson(const ShmOptions& o, const std::vector<TopicRow>& topics) {
-  std::vector<std::string> items;
-  for (const TopicRow& t : topics) {
-    items.push_back(absl::StrFormat(
-        "{\"topic\":%s,\"type\":%s,\"type_hash\":\"%016x\",\"publishers\":%d,\"subscribers\":%d}",
-        JsonString(t.topic), JsonString(t.type_name), t.type_hash, t.publishers,
-        t.subscribers));
-  }
-  return absl::StrCat("{\"domain\":", o.domain, ",\"topics\":[", absl::StrJoin(items, ","),
-                      "]}\n");
-}
-
-namespace {
-
-// What an endpoint's row prints of its ring or subscriber entry: zeros when
-// that was not found in the segment.
-struct Figures {
-  std::uint64_t samples = 0;
-  std::uint64_t bytes = 0;
-  std::int64_t last_publish_ns = 0;
-  std::uint64_t received = 0;
-  std::uint64_t lost = 0;
-  std::uint64_t lag = 0;
-};
-
-Figures FiguresOf(const EndpointRow& e) {
-  Figures f;
-  if (e.ring) {
-    f.samples = e.ring->samples;
-    f.bytes = e.ring->bytes;
-    f.last_publish_ns = e.ring->last_publish_ns;
-  }
-  if (e.subscriber) {
-    f.received = e.subscriber->received;
-    f.lost = e.subscriber->lost;
-    f.lag = e.subscriber->lag;
-  }
-  return f;
-}
-
-}  // namespace
-
-std::string TopicInfoText(const TopicDetail& t) {
-  std::string out = absl::StrFormat("topic       %s\ntype        %s (hash %016x, descriptor %s)\n",
-                                    t.topic, t.type_name, t.type_hash,
-                                    t.descriptor_bytes == 0
-                                        ? std::string("none")
-                                        : absl::StrCat(t.descriptor_bytes, " bytes"));
-  const transport::TopicSnapshot& s = t.snapshot;
-  if (t.segment_found) {
-    absl::StrAppendFormat(&out,
-                          "segment     %s\nring        depth %u, slot %u bytes (%u inline), "
-                          "max message %u bytes\nlimits      %u publishers, %u subscribers\n"
-                          "shm         %u bytes (segment and pools)\n",
-                          s.segment, s.depth, s.slot_size, s.inline_capacity,
-                          s.max_message_size, s.max_publishers, s.max_subscribers, t.shm_bytes());
-  } else {
-    out += "segment     (none: no endpoint has opened it yet)\n";
-  }
-  absl::StrAppendFormat(&out, "publishers (%d)\n", t.publishers);
-  for (const EndpointRow& e : t.endpoints) {
-    if (!e.publisher()) continue;
-    const Figures f = FiguresOf(e);
-    absl::StrAppendFormat(&out, "  %-20s pid %-8u %s | ring %s samples %u bytes %u\n", e.node,
-                          e.pid, QosText(e.qos),
-                          e.in_segment() ? absl::StrCat(e.transport_index) : std::string("-"),
-                          f.samples, f.bytes);
-  }
-  absl::StrAppendFormat(&out, "subscribers (%d)\n", t.subscribers);
-  for (const EndpointRow& e : t.endpoints) {
-    if (e.publisher()) continue;
-    const Figures f = FiguresOf(e);
-    absl::StrAppendFormat(&out, "  %-20s pid %-8u %s | received %u lag %u lost %u\n", e.node,
-                          e.pid, QosText(e.qos), f.received, f.lag, f.lost);
-  }
-  return out;
-}
-
-std::string TopicInfoJson(const TopicDetail& t) {
-  std::vector<std::string> pubs, subs;
-  for (const EndpointRow& e : t.endpoints) {
-    std::string common = absl::StrFormat("\"id\":%u,\"node\":%s,\"pid\":%u,\"exe\":%s,%s", e.id,
-                                         JsonString(e.node), e.pid, JsonString(e.exe),
-                                         QosJson(e.qos));
-    const Figures f = FiguresOf(e);
-    const std::int64_t index = e.in_segment() ? static_cast<std::int64_t>(e.transport_index) : -1;
-    if (e.publisher()) {
-      pubs.push_back(absl::StrFormat(
-          "{%s,\"ring\":%d,\"samples\":%u,\"bytes\":%u,\"last_publish_ns\":%d}", common, index,
-          f.samples, f.bytes, f.last_publish_ns));
-    } else {
-      subs.push_back(absl::StrFormat("{%s,\"entry\":%d,\"received\":%u,\"lost\":%u,\"lag\":%u}",
-                                     common, index, f.received, f.lost, f.lag));
-    }
-  }
-  const transport::TopicSnapshot& s = t.snapshot;
-  return absl::StrFormat(
-      "{\"topic\":%s,\"type\":%s,\"type_hash\":\"%016x\",\"descriptor_bytes\":%u,"
-      "\"segment\":%s,\"depth\":%u,\"slot_size\":%u,\"inline_capacity\":%u,"
-      "\"max_message_size\":%u,\"max_publishers\":%u,\"max_subscribers\":%u,\"shm_bytes\":%u,"
-      "\"publishers\":[%s],\"subscribers\":[%s]}\n",
-      JsonString(t.topic), JsonString(t.type_name), t.type_hash, t.descriptor_bytes,
-      t.segment_found ? JsonString(s.segment) : std::string("null"), s.depth, s.slot_size,
-      s.inline_capacity, s.max_message_size, s.max_publishers, s.max_subscribers,
-      t.segment_found ? t.shm_bytes() : 0, absl::StrJoin(pubs, ","), absl::StrJoin(subs, ","));
-}
-
-namespace {
-
-std::string EndpointLine(const discovery::EndpointRecord& e) {
-  return absl::StrCat(e.kind == EndpointKind::kPublisher ? "publisher" : "subscriber", " on ",
-                      e.topic, " (pid ", e.owner.pid, ")");
-}
-
-struct DoctorLists {
-  std::vector<std::string> nodes, endpoints, types;
-};
-
-DoctorLists Lists(const DoctorReport& r) {
-  DoctorLists l;
-  for (const auto& n : r.registry.dead_nodes) {
-    l.nodes.push_back(absl::StrCat(n.name, " (pid ", n.owner.pid, ")"));
-  }
-  for (const auto& e : r.registry.dead_endpoints) l.endpoints.push_back(EndpointLine(e));
-  for (const auto& t : r.registry.dead_types) {
-    l.types.push_back(absl::StrFormat("%s (hash %016x)", t.name, t.hash));
-  }
-  return l;
-}
-
-}  // namespace
-
-std::string DoctorText(const DoctorReport& r) {
-  std::string out;
-  const char* verb = r.cleaned ? "removed" : "found";
-  auto section = [&](const char* what, const std::vector<std::string>& items) {
-    if (items.empty()) return;
-    absl::StrAppendFormat(&out, "%s %d %s:\n", verb, items.size(), what);
-    for (const std::string& i : items) absl::StrAppend(&out, "  ", i, "\n");
-  };
-  const DoctorLists l = Lists(r);
-  section("registered nodes of dead processes", l.nodes);
-  section("registered endpoints of dead processes", l.endpoints);
-  section("registered types nobody alive uses", l.types);
-  section("registry entries a process died claiming or freeing", r.registry.stuck_entries);
-  section("topic-segment entries of dead processes", r.orphans.stale_topic_entries);
-  section("topic segments nobody uses", r.orphans.orphan_topics);
-  section("pool segments of publishers that are gone", r.orphans.orphan_pools);
-  section("half-made segments whose creator died", r.orphans.half_made);
-  section("liveness files of dead processes", r.orphans.dead_tokens);
-  // Not removable by doctor: say what they are and what to do.
-  auto report = [&](const char* what, const std::vector<std::string>& items) {
-    if (items.empty()) return;
-    absl::StrAppendFormat(&out, "%d %s:\n", items.size(), what);
-    for (const std::string& i : items) absl::StrAppend(&out, "  ", i, "\n");
-  };
-  report("files at ringcast names that ringcast did not make (remove them by hand)",
-         r.orphans.foreign_files);
-  report("corrupt values refused (a process wrote into shared memory it should not have)",
-         r.orphans.anomalies);
-  report("corrupt chunk pools (restart their publishers)", r.orphans.corrupt_pools);
-  for (const std::string& e : r.errors) absl::StrAppend(&out, "could not check: ", e, "\n");
-  if (r.healthy() && r.errors.empty()) {
-    out += "nothing stale\n";
-  } else if (!r.cleaned && !r.healthy()) {
-    out += "run `ringcast doctor --clean` to remove what can be removed\n";
-  }
-  return out;
-}
-
-std::string DoctorJson(const DoctorReport& r) {
-  const DoctorLists l = Lists(r);
-  return absl::StrCat(
-      "{\"cleaned\":", Bool(r.cleaned), ",\"healthy\":", Bool(r.healthy()),
-      ",\"dead_nodes\":", JsonList(l.nodes), ",\"dead_endpoints\":", JsonList(l.endpoints),
-      ",\"dead_types\":", JsonList(l.types),
-      ",\"stale_topic_entries\":", JsonList(r.orphans.stale_topic_entries),
-      ",\"orphan_topics\":", JsonList(r.orphans.orphan_topics),
-      ",\"orphan_pools\":", JsonList(r.orphans.orphan_pools),
-      ",\"half_made\":", JsonList(r.orphans.half_made),
-      ",\"stuck_entries\":", JsonList(r.registry.stuck_entries),
-      ",\"foreign_files\":", JsonList(r.orphans.foreign_files),
-      ",\"anomalies\":", JsonList(r.orphans.anomalies),
-      ",\"corrupt_pools\":", JsonList(r.orphans.corrupt_pools),
-      ",\"dead_tokens\":", JsonList(r.orphans.dead_tokens), ",\"errors\":", JsonList(r.errors),
-      "}\n");
 }
 
 }  // namespace ringcast::cli

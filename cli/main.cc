@@ -1,191 +1,166 @@
-// ringcast: answers questions about a domain.
+// ringcast: the command-line tool. It answers questions about a domain and
+// drives its topics; `ringcast --help` and `ringcast VERB --help` are its
+// usage, and cli/README.md its guide with examples.
 //
-//   ringcast [--domain=N] [--prefix=P] [--dir=D] node list [--json] [--watch]
-//   ringcast [...] topic list [--json] [--watch]
-//   ringcast [...] topic info TOPIC [--json]
-//   ringcast [...] doctor [--clean] [--json]
-//
-// The domain comes from --domain, else RINGCAST_DOMAIN, else 0. Errors are
-// one line on stderr and a non-zero exit (2 for a usage error). --watch
-// redraws whenever the registry changes (it sleeps on the registry's
-// futex) and stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
-#include <signal.h>
-#include <unistd.h>
-
-#include <csignal>
+// This file builds the one CLI11 app: the global options (--domain, else
+// RINGCAST_DOMAIN, else 0; --prefix; --dir), the verb groups, and the
+// translation of every parse error into one line on stderr and exit 2.
+// Runtime errors are one line and exit 1 (cli/verbs.h).
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "cli/inspect.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "cli/verbs.h"
 #include "transport/names.h"
+
+#ifndef RINGCAST_VERSION
+#error "RINGCAST_VERSION must be the project's version (cli/CMakeLists.txt)"
+#endif
 
 namespace ringcast::cli {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: ringcast [--domain=N] [--prefix=P] [--dir=D] VERB\n"
-    "verbs:\n"
-    "  node list [--json] [--watch]    nodes with pid, executable, endpoint counts\n"
-    "  topic list [--json] [--watch]   topics with type, publisher and subscriber counts\n"
-    "  topic info TOPIC [--json]       one topic: type, ring, memory, every endpoint\n"
-    "                                  with its node, pid and QoS, each subscriber's\n"
-    "                                  lag and losses\n"
-    "  doctor [--clean] [--json]       what dead processes and strangers left (entries,\n"
-    "                                  segments, pools, planted files, corrupt values);\n"
-    "                                  exits 1 if any, or if something could not be\n"
-    "                                  checked; --clean removes what can be removed\n"
-    "The domain is --domain, else $RINGCAST_DOMAIN, else 0. Listings reclaim what\n"
-    "dead processes left. --watch redraws on every change until Ctrl-C.\n";
-
-// How often a watch re-checks liveness when nothing changes: a kill -9
-// does not bump the registry's generation, so the dead are noticed here.
-constexpr absl::Duration kWatchRecheck = absl::Seconds(2);
-
-volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
-
-// One line on stderr; `ringcast --help` prints the verbs.
-int Usage(const std::string& why) {
-  std::fprintf(stderr, "ringcast: %s (see ringcast --help)\n", why.c_str());
-  return 2;
-}
-
-int Fail(const absl::Status& s) {
-  std::fprintf(stderr, "ringcast: %s\n", std::string(s.message()).c_str());
-  return 1;
-}
-
-absl::Status ParseDomain(absl::string_view text, absl::string_view from,
-                         transport::ShmOptions* options) {
+// "" if `text` is a domain number, else what is wrong with it.
+std::string DomainProblem(const std::string& text) {
   std::uint32_t d = 0;
-  if (!absl::SimpleAtoi(text, &d) || d > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(from, "='", text, "' is not a domain number (0..65535)"));
-  }
-  options->domain = d;
-  return absl::OkStatus();
+  if (absl::SimpleAtoi(text, &d) && d <= 65535) return "";
+  return absl::StrCat("'", text, "' is not a domain number (0..65535)");
 }
 
-// Renders with `render` after each refresh; with watch, again on every
-// change until a signal. Returns the exit code.
-int List(Domain& domain, bool watch, bool json,
-         const std::function<std::string(const Domain&)>& render) {
-  if (!watch) {
-    if (absl::Status s = domain.Refresh(); !s.ok()) return Fail(s);
-    std::fputs(render(domain).c_str(), stdout);
-    return 0;
+// The verb chosen so far: the deepest subcommand that was parsed.
+const CLI::App* Deepest(const CLI::App& app) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  return at;
+}
+
+// "topic info" for the subcommand `at`; "" for the root.
+std::string PathOf(const CLI::App* at) {
+  std::vector<std::string> names;
+  for (; at != nullptr && at->get_parent() != nullptr; at = at->get_parent()) {
+    names.insert(names.begin(), at->get_name());
   }
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;  // no SA_RESTART: a sleeping futex returns
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  const bool tty = ::isatty(STDOUT_FILENO) == 1;
-  std::string last;
-  while (g_stop == 0) {
-    if (absl::Status s = domain.Refresh(); !s.ok()) return Fail(s);
-    std::string frame = render(domain);
-    if (frame != last) {
-      // A terminal is redrawn in place; a pipe gets one frame after another
-      // (JSON: one object per line).
-      if (tty && !json) std::fputs("\x1b[H\x1b[2J", stdout);
-      std::fputs(frame.c_str(), stdout);
-      if (!tty && !json) std::fputs("\n", stdout);
-      std::fflush(stdout);
-      last = std::move(frame);
+  return absl::StrJoin(names, " ");
+}
+
+std::string VerbNames(const CLI::App* group) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : group->get_subcommands({})) names.push_back(sub->get_name());
+  return absl::StrJoin(names, ", ");
+}
+
+// What a CLI11 parse error means here, in one line.
+std::string Explain(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* at = Deepest(app);
+  const std::string where = PathOf(at);
+  const std::vector<std::string> extras = app.remaining(/*recurse=*/true);
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !extras.empty()) {
+    const std::string& first = extras.front();
+    if (first.size() > 1 && first[0] == '-') {
+      return where.empty() ? absl::StrCat("unknown flag ", first)
+                           : absl::StrCat("unknown flag ", first, " for `", where, "`");
     }
-    domain.WaitForChange(kWatchRecheck);
+    if (!at->get_subcommands({}).empty()) {
+      return absl::StrCat("unknown verb '", where.empty() ? "" : where + " ", first, "'; ",
+                          where.empty() ? "verbs" : "verbs of `" + where + "`", ": ",
+                          VerbNames(at));
+    }
+    return absl::StrCat("unexpected argument '", first, "' for `", where, "`");
   }
-  return 0;
+  std::string what = absl::StrReplaceAll(e.what(), {{"\n", " "}});
+  // "TOPIC is required" says more with its verb; an option's error names
+  // the option already.
+  const bool verbs_own = dynamic_cast<const CLI::RequiredError*>(&e) != nullptr;
+  return where.empty() || !verbs_own ? what : absl::StrCat(where, ": ", what);
+}
+
+// Appends the group's verbs to its one-line description, so that
+// `ringcast --help` names every verb (those AddLiveVerbs added too).
+void DescribeGroup(CLI::App* group, const std::string& what) {
+  group->description(absl::StrCat(what, ": ", VerbNames(group)));
 }
 
 int Main(int argc, char** argv) {
-  transport::ShmOptions options;
-  if (const char* env = std::getenv("RINGCAST_DOMAIN"); env != nullptr && *env != '\0') {
-    if (absl::Status s = ParseDomain(env, "RINGCAST_DOMAIN", &options); !s.ok()) {
-      return Usage(std::string(s.message()));
+  CLI::App app("ringcast: looks into a ringcast domain (nodes, topics, message types, what "
+               "the dead left in shared memory) and drives its topics.",
+               "ringcast");
+  // Global options are accepted after the verb too (`topic list --domain 3`).
+  app.fallthrough();
+  app.set_help_flag("-h,--help", "print this help and exit (every verb has its own --help)");
+  app.set_version_flag("--version", "ringcast " RINGCAST_VERSION, "print the version and exit");
+  app.footer("The domain is --domain, else $RINGCAST_DOMAIN, else 0. Errors are one line on "
+             "stderr; the exit code is 2 for a usage error, 1 for any other.");
+
+  Globals globals;
+  std::uint32_t domain = 0;
+  CLI::Option* domain_flag =
+      app.add_option("--domain", domain, "the domain, 0..65535 (default: $RINGCAST_DOMAIN, else 0)")
+          ->type_name("N")
+          ->check([](const std::string& text) { return DomainProblem(text); });
+  app.add_option("--prefix", globals.options.prefix,
+                 "first part of every segment name ([A-Za-z0-9_-], 1..64 characters)")
+      ->type_name("P")
+      ->capture_default_str();
+  app.add_option("--dir", globals.options.dir, "the directory that holds the segments")
+      ->type_name("D")
+      ->capture_default_str();
+
+  std::function<int()> run;
+  Verbs verbs;
+  verbs.app = &app;
+  verbs.node = app.add_subcommand("node", "");
+  verbs.topic = app.add_subcommand("topic", "");
+  verbs.type = app.add_subcommand("type", "");
+  verbs.globals = &globals;
+  verbs.run = &run;
+  AddGraphVerbs(verbs);
+  AddLiveVerbs(verbs);
+  DescribeGroup(verbs.node, "the participants");
+  DescribeGroup(verbs.topic, "the topics");
+  DescribeGroup(verbs.type, "the message types");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return UsageError(Explain(app, e));
+  }
+
+  if (domain_flag->count() > 0) {
+    globals.options.domain = domain;
+  } else if (const char* env = std::getenv("RINGCAST_DOMAIN"); env != nullptr && *env != '\0') {
+    if (std::string problem = DomainProblem(env); !problem.empty()) {
+      return UsageError(absl::StrCat("RINGCAST_DOMAIN=", problem));
     }
+    globals.options.domain = static_cast<std::uint32_t>(std::atoi(env));
   }
-  bool json = false, clean = false, watch = false;
-  std::vector<std::string> words;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--domain=", 0) == 0 || (a == "--domain" && i + 1 < argc)) {
-      const std::string v = a == "--domain" ? argv[++i] : a.substr(9);
-      if (absl::Status s = ParseDomain(v, "--domain", &options); !s.ok()) {
-        return Usage(std::string(s.message()));
-      }
-    } else if (a.rfind("--prefix=", 0) == 0) {
-      options.prefix = a.substr(9);
-    } else if (a.rfind("--dir=", 0) == 0) {
-      options.dir = a.substr(6);
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--clean") {
-      clean = true;
-    } else if (a == "--watch" || a == "-w") {
-      watch = true;
-    } else if (a == "--help" || a == "-h" || a == "help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a.rfind("-", 0) == 0) {
-      return Usage(absl::StrCat("unknown flag ", a));
-    } else {
-      words.push_back(a);
-    }
+  if (absl::Status s = transport::ValidateShmOptions(globals.options); !s.ok()) {
+    return UsageError(std::string(s.message()));
   }
-  if (absl::Status s = transport::ValidateShmOptions(options); !s.ok()) {
-    return Usage(std::string(s.message()));
+  if (!run) {
+    const CLI::App* at = Deepest(app);
+    if (at == &app) return UsageError(absl::StrCat("a verb is needed: ", VerbNames(&app)));
+    return UsageError(absl::StrCat("`", PathOf(at), "` needs a verb: ", VerbNames(at)));
   }
-  if (words.empty()) return Usage("no verb given");
-  const std::string verb = words.size() >= 2 ? words[0] + " " + words[1] : words[0];
-  if (watch && verb != "node list" && verb != "topic list") {
-    return Usage("--watch applies to `node list` and `topic list` only");
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    // Nothing below should throw; if it does, still one line.
+    return Fail(absl::InternalError(absl::StrCat("unexpected error: ", e.what())));
   }
-  if (clean && verb != "doctor") return Usage("--clean applies to `doctor` only");
-  Domain domain(options);
-  if (verb == "node list" && words.size() == 2) {
-    return List(domain, watch, json, [json](const Domain& d) {
-      return json ? NodeListJson(d.options(), d.Nodes()) : NodeListText(d.Nodes());
-    });
-  }
-  if (verb == "topic list" && words.size() == 2) {
-    return List(domain, watch, json, [json](const Domain& d) {
-      return json ? TopicListJson(d.options(), d.Topics()) : TopicListText(d.Topics());
-    });
-  }
-  if (verb == "topic info") {
-    if (words.size() != 3) return Usage("topic info takes one TOPIC, e.g. /camera/image");
-    if (absl::Status s = domain.Refresh(); !s.ok()) return Fail(s);
-    absl::StatusOr<TopicDetail> info = domain.Describe(words[2]);
-    if (!info.ok()) return Fail(info.status());
-    std::fputs((json ? TopicInfoJson(*info) : TopicInfoText(*info)).c_str(), stdout);
-    return 0;
-  }
-  if (verb == "doctor" && words.size() == 1) {
-    absl::StatusOr<DoctorReport> report = Doctor(options, clean);
-    if (!report.ok()) return Fail(report.status());
-    std::fputs((json ? DoctorJson(*report) : DoctorText(*report)).c_str(), stdout);
-    // Non-zero when something is stale (and was not cleaned), when
-    // something could not be checked at all, or when something is there
-    // that --clean never removes: a file someone planted at one of our
-    // names, corrupt values met, a corrupt pool.
-    const discovery::OrphanReport& o = report->orphans;
-    if (!report->errors.empty() || !o.foreign_files.empty() || !o.anomalies.empty() ||
-        !o.corrupt_pools.empty()) {
-      return 1;
-    }
-    return report->healthy() || clean ? 0 : 1;
-  }
-  std::string given;
-  for (const std::string& w : words) absl::StrAppend(&given, given.empty() ? "" : " ", w);
-  return Usage(absl::StrCat("unknown verb '", given, "'"));
 }
 
 }  // namespace

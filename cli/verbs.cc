@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
 
 namespace ringcast::cli {
 namespace {
@@ -28,6 +29,11 @@ int Fail(const absl::Status& status) {
 int UsageError(const std::string& why) {
   std::fprintf(stderr, "ringcast: %s (see ringcast --help)\n", why.c_str());
   return 2;
+}
+
+std::string JsonLine(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::ordered_json::error_handler_t::replace) +
+         "\n";
 }
 
 void StopOnSignals() {

@@ -18,6 +18,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "nlohmann/json_fwd.hpp"
 #include "transport/shm_options.h"
 
 namespace ringcast::cli {
@@ -49,6 +50,11 @@ void AddLiveVerbs(const Verbs& verbs);
 int Fail(const absl::Status& status);
 // Prints "ringcast: <why> (see ringcast --help)" on stderr and returns 2.
 int UsageError(const std::string& why);
+
+// `j` as one line of JSON and a newline (what --json prints; a watch
+// prints one such line per frame). Strings that are not UTF-8 (names read
+// from a corrupt segment) come out with U+FFFD instead of throwing.
+std::string JsonLine(const nlohmann::ordered_json& j);
 
 // Long-running verbs: StopOnSignals() makes SIGINT and SIGTERM set a flag
 // (without SA_RESTART, so a sleeping futex or nanosleep returns early);
