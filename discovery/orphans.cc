@@ -4,17 +4,12 @@
 // transport's own reclaim code.
 #include "discovery/orphans.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "discovery/registry.h"
@@ -32,16 +27,6 @@ namespace {
 using transport::EntryPhase;
 using transport::Segment;
 using transport::ShmOptions;
-
-// A file created less than this long ago may still be on its way to being
-// recorded by its (live) creator.
-constexpr int kYoungSeconds = 10;
-
-bool Young(const ShmOptions& options, const std::string& name) {
-  struct stat st {};
-  return ::lstat(absl::StrCat(options.dir, name).c_str(), &st) != 0 ||
-         ::time(nullptr) - st.st_mtime < kYoungSeconds;
-}
 
 // Files the domain's names point at, as FindOrphans meets them.
 struct Pools {
@@ -137,7 +122,7 @@ void CleanTopic(const ShmOptions& options, const std::string& name, OrphanReport
 
 void CheckTopics(const ShmOptions& options, const std::string& stem, bool clean,
                  OrphanReport* report, Pools* pools) {
-  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "t."))) {
+  for (const std::string& name : transport::NamesWithStem(options, absl::StrCat(stem, "t."))) {
     if (!Ready(options, name, clean, report)) continue;
     absl::StatusOr<transport::TopicObserver> t =
         transport::TopicObserver::OpenSegment(options, name);
@@ -158,7 +143,7 @@ void CheckTopics(const ShmOptions& options, const std::string& stem, bool clean,
 void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
                 const Pools& pools, OrphanReport* report) {
   const std::string pool_stem = absl::StrCat(stem, "p.");
-  for (const std::string& name : SegmentNamesWithStem(options, pool_stem)) {
+  for (const std::string& name : transport::NamesWithStem(options, pool_stem)) {
     std::uint64_t id = 0;
     if (!absl::SimpleHexAtoi(absl::string_view(name).substr(pool_stem.size()), &id)) continue;
     if (!Ready(options, name, clean, report)) continue;
@@ -182,10 +167,8 @@ void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
 }
 
 // Liveness files nobody holds, and things planted at their names.
-void CheckTokens(const ShmOptions& options, const std::string& stem, bool clean,
-                 OrphanReport* report) {
-  for (const std::string& name : SegmentNamesWithStem(options, absl::StrCat(stem, "live."))) {
-    if (absl::EndsWith(name, ".new") && Young(options, name)) continue;
+void CheckTokens(const ShmOptions& options, bool clean, OrphanReport* report) {
+  for (const std::string& name : transport::TokenFileNames(options)) {
     const std::string path = absl::StrCat(options.dir, name);
     switch (transport::LookAtLivenessFile(path, /*remove=*/false)) {
       case transport::LivenessFile::kAlive:
@@ -203,20 +186,6 @@ void CheckTokens(const ShmOptions& options, const std::string& stem, bool clean,
 
 }  // namespace
 
-std::vector<std::string> SegmentNamesWithStem(const ShmOptions& options,
-                                              const std::string& stem) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(options.dir.c_str());
-  if (d == nullptr) return out;
-  const absl::string_view bare = absl::string_view(stem).substr(1);
-  while (const dirent* e = ::readdir(d)) {
-    if (absl::StartsWith(e->d_name, bare)) out.push_back(absl::StrCat("/", e->d_name));
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 OrphanReport FindOrphans(const ShmOptions& options, bool clean) {
   OrphanReport report;
   const std::string stem = transport::DomainStem(options);
@@ -224,7 +193,7 @@ OrphanReport FindOrphans(const ShmOptions& options, bool clean) {
   Pools pools;
   CheckTopics(options, stem, clean, &report, &pools);
   CheckPools(options, stem, clean, pools, &report);
-  CheckTokens(options, stem, clean, &report);
+  CheckTokens(options, clean, &report);
   return report;
 }
 

@@ -38,11 +38,6 @@ struct OrphanReport {
 // creator may be between creating them and recording them.
 OrphanReport FindOrphans(const transport::ShmOptions& options, bool clean);
 
-// Names in options.dir starting with `stem` ("/<prefix>.<domain>.t." etc.),
-// sorted, each with its leading '/'.
-std::vector<std::string> SegmentNamesWithStem(const transport::ShmOptions& options,
-                                              const std::string& stem);
-
 }  // namespace ringcast::discovery
 
 #endif  // RINGCAST_DISCOVERY_ORPHANS_H_

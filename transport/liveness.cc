@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "transport/names.h"
 #include "transport/process.h"
 #include "transport/shm_file.h"
 #include "transport/warn.h"
@@ -44,6 +46,10 @@ Registry& Tokens() {
 }
 
 void RemoveTokensAtExit() { ReleaseProcessTokens(); }
+
+// A half-made ".new" liveness file younger than this may still be on its
+// way to being locked by its (live) creator.
+constexpr int kNewTokenGraceSeconds = 10;
 
 }  // namespace
 
@@ -128,26 +134,29 @@ bool IsTokenAliveNoRemove(const ShmOptions& options, std::uint64_t id) {
          LivenessFile::kAlive;
 }
 
+std::vector<std::string> TokenFileNames(const ShmOptions& options) {
+  std::vector<std::string> names =
+      NamesWithStem(options, absl::StrCat(DomainStem(options), "live."));
+  // A ".new" file is unlocked only between its creation and its lock, a
+  // few microseconds; one older than a few seconds was left by the dead.
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [&](const std::string& name) {
+                               struct stat st {};
+                               return absl::EndsWith(name, ".new") &&
+                                      (::lstat(absl::StrCat(options.dir, name).c_str(), &st) != 0 ||
+                                       ::time(nullptr) - st.st_mtime < kNewTokenGraceSeconds);
+                             }),
+              names.end());
+  return names;
+}
+
 int SweepDeadTokens(const ShmOptions& options) {
-  const std::string stem = absl::StrFormat("%s.%u.live.", options.prefix, options.domain);
-  DIR* d = ::opendir(options.dir.c_str());
-  if (d == nullptr) return 0;
-  std::vector<std::string> candidates;
-  while (const dirent* e = ::readdir(d)) {
-    if (absl::StartsWith(e->d_name, stem)) candidates.emplace_back(e->d_name);
-  }
-  ::closedir(d);
   int removed = 0;
-  for (const std::string& name : candidates) {
-    // A ".new" file is unlocked only between its creation and its lock, a
-    // few microseconds; one older than a few seconds was left by the dead.
-    const std::string path = absl::StrCat(options.dir, "/", name);
-    struct stat st {};
-    if (absl::EndsWith(name, ".new") &&
-        (::stat(path.c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 10)) {
-      continue;
+  for (const std::string& name : TokenFileNames(options)) {
+    if (LookAtLivenessFile(absl::StrCat(options.dir, name), /*remove=*/true) ==
+        LivenessFile::kDead) {
+      ++removed;
     }
-    if (LookAtLivenessFile(path, /*remove=*/true) == LivenessFile::kDead) ++removed;
   }
   return removed;
 }

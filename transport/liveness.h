@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -31,6 +32,11 @@ void ReleaseProcessTokens();
 // Removes the liveness files in options' domain whose processes are dead
 // (and half-made ones). Returns how many were removed.
 int SweepDeadTokens(const ShmOptions& options);
+
+// The names ("/<prefix>.<domain>.live.<hex>", sorted) of options' domain's
+// liveness files, and of half-made ones ("<name>.new") old enough that
+// their creator must have died between making and locking them.
+std::vector<std::string> TokenFileNames(const ShmOptions& options);
 
 // The segment-style name of token `id`'s file: "/<prefix>.<domain>.live.<hex>".
 std::string LivenessName(const ShmOptions& options, std::uint64_t id);

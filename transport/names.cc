@@ -1,6 +1,9 @@
 #include "transport/names.h"
 
+#include <dirent.h>
 #include <limits.h>
+
+#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -8,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "transport/status_macros.h"
 
 namespace ringcast::transport {
@@ -73,6 +77,19 @@ absl::Status ValidateShmOptions(const ShmOptions& options) {
         "invalid segment directory '", options.dir, "': expected an absolute path"));
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> NamesWithStem(const ShmOptions& options, absl::string_view stem) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(options.dir.c_str());
+  if (d == nullptr) return out;
+  const absl::string_view bare = absl::StripPrefix(stem, "/");
+  while (const dirent* e = ::readdir(d)) {
+    if (absl::StartsWith(e->d_name, bare)) out.push_back(absl::StrCat("/", e->d_name));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string DomainStem(const ShmOptions& options) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,6 +33,10 @@ absl::Status ValidateShmOptions(const ShmOptions& options);
 
 // "/<prefix>.<domain>." : the start of every segment name of the domain.
 std::string DomainStem(const ShmOptions& options);
+
+// Names in options.dir starting with `stem` ("/<prefix>.<domain>.t." etc.),
+// sorted, each with its leading '/'. Empty if the directory is unreadable.
+std::vector<std::string> NamesWithStem(const ShmOptions& options, absl::string_view stem);
 
 // The topic segment's name (validates topic and options).
 absl::StatusOr<std::string> TopicSegmentName(const ShmOptions& options,
