@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +36,31 @@ class FirstError : public google::protobuf::DescriptorPool::ErrorCollector {
   std::string error_;
 };
 
+// protoc stores each field's JSON name; the source shows it only where a
+// .proto said one (where it is not the default lowerCamelCase of the name).
+std::string DefaultJsonName(const std::string& name) {
+  std::string out;
+  bool upper = false;
+  for (const char c : name) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? absl::ascii_toupper(static_cast<unsigned char>(c)) : c;
+    upper = false;
+  }
+  return out;
+}
+
+void ClearDefaultJsonNames(google::protobuf::DescriptorProto* message) {
+  for (google::protobuf::FieldDescriptorProto& f : *message->mutable_field()) {
+    if (f.json_name() == DefaultJsonName(f.name())) f.clear_json_name();
+  }
+  for (google::protobuf::DescriptorProto& nested : *message->mutable_nested_type()) {
+    ClearDefaultJsonNames(&nested);
+  }
+}
+
 // Fills info->file and info->source from `set`, or says why not.
 void RebuildSource(const std::string& set_bytes, TypeInfo* info) {
   google::protobuf::FileDescriptorSet set;
@@ -44,7 +70,10 @@ void RebuildSource(const std::string& set_bytes, TypeInfo* info) {
     return;
   }
   google::protobuf::SimpleDescriptorDatabase db;
-  for (const google::protobuf::FileDescriptorProto& f : set.file()) {
+  for (google::protobuf::FileDescriptorProto& f : *set.mutable_file()) {
+    for (google::protobuf::DescriptorProto& m : *f.mutable_message_type()) {
+      ClearDefaultJsonNames(&m);
+    }
     if (!db.Add(f)) {
       info->problem = absl::StrCat("its stored descriptor defines ", f.name(), " twice");
       return;

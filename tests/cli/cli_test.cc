@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -13,15 +14,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cli/inspect.h"
 #include "discovery/registry.h"
 #include "gtest/gtest.h"
-#include "cli/inspect.h"
+#include "nlohmann/json.hpp"
+#include "ringcast/msgs/imu.ringcast.h"
+#include "ringcast/msgs/string.ringcast.h"
 #include "ringcast/node.h"
-#include "tests/cli/json_lite.h"
 #include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
@@ -39,8 +44,6 @@ using ::ringcast::testing::UniqueOptions;
 using ::ringcast::testing::BytesType;
 using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
-using ::ringcast::testing::Json;
-using ::ringcast::testing::JsonParser;
 using ::ringcast::testing::KillChild;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::QosOf;
@@ -134,10 +137,15 @@ Result RunCli(const std::vector<std::string>& args, const std::string& env_domai
   return r;
 }
 
+using Json = nlohmann::json;
+
+// `text` parsed; a failed expectation (and an empty object) if it is not
+// JSON. Members are read with at(), which throws (a failed test) when one
+// is missing.
 Json ParseOrFail(const std::string& text) {
-  std::optional<Json> j = JsonParser::Parse(text);
-  EXPECT_TRUE(j.has_value()) << "not JSON: " << text;
-  return j.value_or(Json{});
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
+  return j.is_discarded() ? Json::object() : j;
 }
 
 std::vector<std::string> Base(const transport::ShmOptions& o) {
@@ -243,30 +251,30 @@ TEST(CliTest, NodeAndTopicListsAgainstLiveProcesses) {
     Result r = RunCli(With(Base(o), {"topic", "list", "--json"}));
     ASSERT_EQ(r.code, 0) << r.err;
     Json j = ParseOrFail(r.out);
-    ASSERT_EQ(j["topics"].array.size(), 2u) << r.out;
-    const Json& chat = j["topics"][0];
-    EXPECT_EQ(chat["topic"].string, "/chat");
-    EXPECT_EQ(chat["type"].string, "test.Chatter");
-    EXPECT_EQ(chat["type_hash"].string, "0000000000abcdef");
-    EXPECT_EQ(chat["publishers"].integer(), 1);
-    EXPECT_EQ(chat["subscribers"].integer(), 1);
-    const Json& imu = j["topics"][1];
-    EXPECT_EQ(imu["topic"].string, "/imu");
-    EXPECT_EQ(imu["type"].string, "test.Imu");
-    EXPECT_EQ(imu["publishers"].integer(), 1);
-    EXPECT_EQ(imu["subscribers"].integer(), 0);
+    ASSERT_EQ(j.at("topics").size(), 2u) << r.out;
+    const Json& chat = j.at("topics").at(0);
+    EXPECT_EQ(chat.at("topic").get<std::string>(), "/chat");
+    EXPECT_EQ(chat.at("type").get<std::string>(), "test.Chatter");
+    EXPECT_EQ(chat.at("type_hash").get<std::string>(), "0000000000abcdef");
+    EXPECT_EQ(chat.at("publishers").get<std::int64_t>(), 1);
+    EXPECT_EQ(chat.at("subscribers").get<std::int64_t>(), 1);
+    const Json& imu = j.at("topics").at(1);
+    EXPECT_EQ(imu.at("topic").get<std::string>(), "/imu");
+    EXPECT_EQ(imu.at("type").get<std::string>(), "test.Imu");
+    EXPECT_EQ(imu.at("publishers").get<std::int64_t>(), 1);
+    EXPECT_EQ(imu.at("subscribers").get<std::int64_t>(), 0);
 
     r = RunCli(With(Base(o), {"node", "list", "--json"}));
     ASSERT_EQ(r.code, 0) << r.err;
     j = ParseOrFail(r.out);
-    ASSERT_EQ(j["nodes"].array.size(), 2u) << r.out;
-    EXPECT_EQ(j["nodes"][0]["name"].string, "listener");
-    EXPECT_EQ(j["nodes"][0]["pid"].integer(), ::getpid());
-    EXPECT_EQ(j["nodes"][0]["subscribers"].integer(), 1);
-    EXPECT_EQ(j["nodes"][1]["name"].string, "talker");
-    EXPECT_EQ(j["nodes"][1]["pid"].integer(), talker.pid);
-    EXPECT_EQ(j["nodes"][1]["publishers"].integer(), 2);
-    EXPECT_EQ(static_cast<std::uint64_t>(j["nodes"][1]["start_time"].integer()),
+    ASSERT_EQ(j.at("nodes").size(), 2u) << r.out;
+    EXPECT_EQ(j.at("nodes").at(0).at("name").get<std::string>(), "listener");
+    EXPECT_EQ(j.at("nodes").at(0).at("pid").get<std::int64_t>(), ::getpid());
+    EXPECT_EQ(j.at("nodes").at(0).at("subscribers").get<std::int64_t>(), 1);
+    EXPECT_EQ(j.at("nodes").at(1).at("name").get<std::string>(), "talker");
+    EXPECT_EQ(j.at("nodes").at(1).at("pid").get<std::int64_t>(), talker.pid);
+    EXPECT_EQ(j.at("nodes").at(1).at("publishers").get<std::int64_t>(), 2);
+    EXPECT_EQ(j.at("nodes").at(1).at("start_time").get<std::uint64_t>(),
               transport::ProcessStartTime(talker.pid));
 
     // The text forms carry the same rows.
@@ -296,30 +304,33 @@ TEST(CliTest, TopicInfoShowsEndpointsQosRingMemoryLagAndLosses) {
   const Result r = RunCli(With(Base(o), {"topic", "info", "/chat", "--json"}));
   ASSERT_EQ(r.code, 0) << r.err;
   const Json j = ParseOrFail(r.out);
-  EXPECT_EQ(j["topic"].string, "/chat");
-  EXPECT_EQ(j["type"].string, "test.Chatter");
-  EXPECT_EQ(j["type_hash"].string, "0000000000abcdef");
-  EXPECT_EQ(j["descriptor_bytes"].integer(), 16);
-  EXPECT_EQ(j["depth"].integer(), 8);
-  EXPECT_EQ(j["slot_size"].integer(), 64);
-  EXPECT_GT(j["shm_bytes"].integer(), 0);
-  ASSERT_EQ(j["publishers"].array.size(), 1u) << r.out;
-  const Json& p = j["publishers"][0];
-  EXPECT_EQ(p["node"].string, "talker");
-  EXPECT_EQ(p["pid"].integer(), talker.pid);
-  EXPECT_EQ(p["reliability"].string, "best_effort");
-  EXPECT_EQ(p["durability"].string, "volatile");
-  EXPECT_EQ(p["depth"].integer(), 8);
-  EXPECT_EQ(p["samples"].integer(), 40);
-  EXPECT_GE(p["ring"].integer(), 0);
-  ASSERT_EQ(j["subscribers"].array.size(), 1u) << r.out;
-  const Json& s = j["subscribers"][0];
-  EXPECT_EQ(s["node"].string, "listener");
-  EXPECT_EQ(s["pid"].integer(), ::getpid());
-  EXPECT_EQ(s["received"].integer(), 1);
-  EXPECT_GT(s["lost"].integer(), 0);
-  EXPECT_GT(s["lag"].integer(), 0);
-  EXPECT_EQ(s["received"].integer() + s["lost"].integer() + s["lag"].integer(), 40) << r.out;
+  EXPECT_EQ(j.at("topic").get<std::string>(), "/chat");
+  EXPECT_EQ(j.at("type").get<std::string>(), "test.Chatter");
+  EXPECT_EQ(j.at("type_hash").get<std::string>(), "0000000000abcdef");
+  EXPECT_EQ(j.at("descriptor_bytes").get<std::int64_t>(), 16);
+  EXPECT_EQ(j.at("depth").get<std::int64_t>(), 8);
+  EXPECT_EQ(j.at("slot_size").get<std::int64_t>(), 64);
+  EXPECT_GT(j.at("shm_bytes").get<std::int64_t>(), 0);
+  ASSERT_EQ(j.at("publishers").size(), 1u) << r.out;
+  const Json& p = j.at("publishers").at(0);
+  EXPECT_EQ(p.at("node").get<std::string>(), "talker");
+  EXPECT_EQ(p.at("pid").get<std::int64_t>(), talker.pid);
+  EXPECT_EQ(p.at("reliability").get<std::string>(), "best_effort");
+  EXPECT_EQ(p.at("durability").get<std::string>(), "volatile");
+  EXPECT_EQ(p.at("depth").get<std::int64_t>(), 8);
+  EXPECT_EQ(p.at("samples").get<std::int64_t>(), 40);
+  EXPECT_GE(p.at("ring").get<std::int64_t>(), 0);
+  ASSERT_EQ(j.at("subscribers").size(), 1u) << r.out;
+  const Json& s = j.at("subscribers").at(0);
+  EXPECT_EQ(s.at("node").get<std::string>(), "listener");
+  EXPECT_EQ(s.at("pid").get<std::int64_t>(), ::getpid());
+  EXPECT_EQ(s.at("received").get<std::int64_t>(), 1);
+  EXPECT_GT(s.at("lost").get<std::int64_t>(), 0);
+  EXPECT_GT(s.at("lag").get<std::int64_t>(), 0);
+  EXPECT_EQ(s.at("received").get<std::int64_t>() + s.at("lost").get<std::int64_t>() +
+                s.at("lag").get<std::int64_t>(),
+            40)
+      << r.out;
 
   const Result text = RunCli(With(Base(o), {"topic", "info", "/chat"}));
   ASSERT_EQ(text.code, 0) << text.err;
@@ -336,15 +347,15 @@ TEST(CliTest, DomainComesFromTheFlagOrTheEnvironment) {
   ASSERT_TRUE(me.ok()) << me.status();
   Result r = RunCli(With(Base(o), {"node", "list", "--json"}), "7");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(ParseOrFail(r.out)["nodes"].array.size(), 1u) << r.out;
+  EXPECT_EQ(ParseOrFail(r.out).at("nodes").size(), 1u) << r.out;
   r = RunCli(With(Base(o), {"--domain=7", "node", "list", "--json"}));
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(ParseOrFail(r.out)["domain"].integer(), 7);
-  EXPECT_EQ(ParseOrFail(r.out)["nodes"].array.size(), 1u) << r.out;
+  EXPECT_EQ(ParseOrFail(r.out).at("domain").get<std::int64_t>(), 7);
+  EXPECT_EQ(ParseOrFail(r.out).at("nodes").size(), 1u) << r.out;
   // The flag wins over the environment.
   r = RunCli(With(Base(o), {"--domain=8", "node", "list", "--json"}), "7");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(ParseOrFail(r.out)["nodes"].array.empty()) << r.out;
+  EXPECT_TRUE(ParseOrFail(r.out).at("nodes").empty()) << r.out;
 }
 
 // One line on stderr, nothing on stdout, a non-zero exit.
@@ -391,7 +402,7 @@ TEST(CliTest, KillNineThenOneListingShowsThemGoneAndLeavesNothing) {
   ASSERT_FALSE(FilesWithPrefix(kShmDir, o.prefix + ".").empty());
   const Result r = RunCli(With(Base(o), {"topic", "list", "--json"}));
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(ParseOrFail(r.out)["topics"].array.empty()) << r.out;
+  EXPECT_TRUE(ParseOrFail(r.out).at("topics").empty()) << r.out;
   const std::vector<std::string> left = Leftovers(o);
   EXPECT_TRUE(left.empty()) << left.size() << " left, first " << left[0];
 }
@@ -421,21 +432,21 @@ TEST(CliTest, DoctorReportsThenCleansWhatTheDeadLeft) {
   Result r = RunCli(With(Base(o), {"doctor", "--json"}));
   EXPECT_EQ(r.code, 1) << "stale things found: " << r.out << r.err;
   Json j = ParseOrFail(r.out);
-  EXPECT_FALSE(j["healthy"].boolean);
-  EXPECT_FALSE(j["cleaned"].boolean);
-  EXPECT_EQ(j["dead_nodes"].array.size(), 1u) << r.out;
-  EXPECT_EQ(j["dead_endpoints"].array.size(), 2u) << r.out;
-  EXPECT_EQ(j["orphan_topics"].array.size(), 3u) << r.out;  // /chat, /imu, /ghost
-  EXPECT_EQ(j["stale_topic_entries"].array.size(), 3u) << r.out;
+  EXPECT_FALSE(j.at("healthy").get<bool>());
+  EXPECT_FALSE(j.at("cleaned").get<bool>());
+  EXPECT_EQ(j.at("dead_nodes").size(), 1u) << r.out;
+  EXPECT_EQ(j.at("dead_endpoints").size(), 2u) << r.out;
+  EXPECT_EQ(j.at("orphan_topics").size(), 3u) << r.out;  // /chat, /imu, /ghost
+  EXPECT_EQ(j.at("stale_topic_entries").size(), 3u) << r.out;
   // The ghost's Writer::Create already swept the talker's liveness file.
-  EXPECT_GE(j["dead_tokens"].array.size(), 1u) << r.out;
+  EXPECT_GE(j.at("dead_tokens").size(), 1u) << r.out;
   EXPECT_FALSE(FilesWithPrefix(kShmDir, o.prefix + ".").empty()) << "a look changes nothing";
 
   r = RunCli(With(Base(o), {"doctor", "--clean", "--json"}));
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   j = ParseOrFail(r.out);
-  EXPECT_TRUE(j["cleaned"].boolean);
-  EXPECT_EQ(j["dead_endpoints"].array.size(), 2u) << r.out;
+  EXPECT_TRUE(j.at("cleaned").get<bool>());
+  EXPECT_EQ(j.at("dead_endpoints").size(), 2u) << r.out;
   const std::vector<std::string> left = Leftovers(o);
   EXPECT_TRUE(left.empty()) << left.size() << " left, first " << left[0];
 
@@ -472,7 +483,7 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
     };
     std::string out = ReadUntil(w.out, absl::Now() + absl::Seconds(60), lines(1));
     ASSERT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
-    EXPECT_TRUE(ParseOrFail(out)["topics"].array.empty()) << out;
+    EXPECT_TRUE(ParseOrFail(out).at("topics").empty()) << out;
     // Idle: the watcher sleeps on the futex (a spinning one would burn
     // about the whole interval).
     const double cpu0 = CpuSeconds(w.pid);
@@ -489,9 +500,9 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
         absl::StrSplit(out, '\n', absl::SkipEmpty());
     ASSERT_GE(frames.size(), 2u) << out;
     const Json last = ParseOrFail(frames.back());
-    ASSERT_EQ(last["topics"].array.size(), 1u) << out;
-    EXPECT_EQ(last["topics"][0]["topic"].string, "/watched");
-    EXPECT_EQ(last["topics"][0]["publishers"].integer(), 1);
+    ASSERT_EQ(last.at("topics").size(), 1u) << out;
+    EXPECT_EQ(last.at("topics").at(0).at("topic").get<std::string>(), "/watched");
+    EXPECT_EQ(last.at("topics").at(0).at("publishers").get<std::int64_t>(), 1);
     pub->Close();
     // Ctrl-C (or SIGTERM) ends it cleanly and promptly.
     ASSERT_EQ(::kill(w.pid, sig), 0);
@@ -541,7 +552,7 @@ TEST(CliTest, CorruptEntriesAreBoundedNotTrusted) {
     const std::vector<std::string> words = absl::StrSplit(verb, ' ');
     const Result r = RunCli(With(Base(o), {words[0], words[1], "--json"}));
     EXPECT_EQ(r.code, 0) << verb << ": " << r.err;
-    EXPECT_TRUE(JsonParser::Parse(r.out).has_value()) << r.out;
+    EXPECT_FALSE(Json::parse(r.out, nullptr, false).is_discarded()) << r.out;
   }
   // The publisher's real topic, described with the scribbled ring index.
   Domain domain(o);
@@ -550,6 +561,264 @@ TEST(CliTest, CorruptEntriesAreBoundedNotTrusted) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_TRUE(d->segment_found);
   EXPECT_TRUE(d->endpoints.empty()) << "the scribbled entry no longer names this topic";
+}
+
+
+TEST(CliTest, NodeInfoShowsTheProcessAndEveryEndpointWithItsCounters) {
+  const transport::ShmOptions o = UniqueOptions();
+  {
+    absl::StatusOr<Node> me = MakeNode(o, "listener");
+    ASSERT_TRUE(me.ok()) << me.status();
+    absl::StatusOr<RawSubscriber> sub = SubscriberOf(*me, "/chat", Chatter());
+    ASSERT_TRUE(sub.ok()) << sub.status();
+    Talker talker;
+    ASSERT_TRUE(talker.Start(o, 5));  // 5 samples of 8 bytes on /chat, none on /imu
+    const absl::Time started = absl::Now();
+    // Take one: received 1, lag 4.
+    std::vector<std::byte> bytes;
+    transport::SampleInfo info;
+    absl::StatusOr<bool> got = sub->reader().Take(&bytes, &info);
+    ASSERT_TRUE(got.ok() && *got) << got.status();
+
+    Result r = RunCli(With(Base(o), {"node", "info", "talker", "--json"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    Json j = ParseOrFail(r.out);
+    ASSERT_EQ(j.at("nodes").size(), 1u) << r.out;
+    const Json& n = j.at("nodes").at(0);
+    EXPECT_EQ(n.at("name").get<std::string>(), "talker");
+    EXPECT_EQ(n.at("pid").get<std::int64_t>(), talker.pid);
+    EXPECT_FALSE(n.at("exe").get<std::string>().empty()) << r.out;
+    EXPECT_EQ(n.at("start_time").get<std::uint64_t>(), transport::ProcessStartTime(talker.pid));
+    // From the boot time and clock ticks: within a tick or so of the fork.
+    const absl::Time wall = absl::FromUnixNanos(n.at("started_unix_ns").get<std::int64_t>());
+    EXPECT_LT(absl::AbsDuration(wall - started), absl::Seconds(30)) << r.out;
+    ASSERT_EQ(n.at("publishers").size(), 2u) << r.out;
+    EXPECT_TRUE(n.at("subscribers").empty()) << r.out;
+    const Json& chat = n.at("publishers").at(0);
+    EXPECT_EQ(chat.at("topic").get<std::string>(), "/chat");
+    EXPECT_EQ(chat.at("type").get<std::string>(), "test.Chatter");
+    EXPECT_EQ(chat.at("type_hash").get<std::string>(), "0000000000abcdef");
+    EXPECT_EQ(chat.at("reliability").get<std::string>(), "best_effort");
+    EXPECT_EQ(chat.at("depth").get<std::int64_t>(), 16);
+    EXPECT_GE(chat.at("ring").get<std::int64_t>(), 0);
+    EXPECT_EQ(chat.at("samples").get<std::int64_t>(), 5);
+    EXPECT_EQ(chat.at("bytes").get<std::int64_t>(), 40);
+    const absl::Time last = absl::FromUnixNanos(chat.at("last_publish_ns").get<std::int64_t>());
+    EXPECT_LT(absl::AbsDuration(last - started), absl::Seconds(30)) << r.out;
+    const Json& imu = n.at("publishers").at(1);
+    EXPECT_EQ(imu.at("topic").get<std::string>(), "/imu");
+    EXPECT_EQ(imu.at("type").get<std::string>(), "test.Imu");
+    EXPECT_EQ(imu.at("samples").get<std::int64_t>(), 0);
+    EXPECT_EQ(imu.at("last_publish_ns").get<std::int64_t>(), 0);
+
+    r = RunCli(With(Base(o), {"node", "info", "listener", "--json"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    j = ParseOrFail(r.out);
+    ASSERT_EQ(j.at("nodes").size(), 1u) << r.out;
+    EXPECT_EQ(j.at("nodes").at(0).at("pid").get<std::int64_t>(), ::getpid());
+    ASSERT_EQ(j.at("nodes").at(0).at("subscribers").size(), 1u) << r.out;
+    const Json& s = j.at("nodes").at(0).at("subscribers").at(0);
+    EXPECT_EQ(s.at("topic").get<std::string>(), "/chat");
+    EXPECT_EQ(s.at("received").get<std::int64_t>(), 1);
+    EXPECT_EQ(s.at("lag").get<std::int64_t>(), 4);
+    EXPECT_EQ(s.at("lost").get<std::int64_t>(), 0);
+
+    // The text form carries the same.
+    r = RunCli(With(Base(o), {"node", "info", "talker"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("pid ", talker.pid))) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "samples 5 bytes 40")) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "/imu")) << r.out;
+
+    // A name that is not there: one line naming it and the nodes there are.
+    r = RunCli(With(Base(o), {"node", "info", "nobody"}));
+    ExpectOneLineError(r, 1, "no node nobody");
+    EXPECT_TRUE(absl::StrContains(r.err, "listener, talker")) << r.err;
+    EXPECT_EQ(talker.Stop(), 0);
+  }
+  EXPECT_TRUE(Leftovers(o).empty());
+}
+
+// A child with node "typed" publishing ringcast.msgs.String on /text and
+// ringcast.msgs.Imu on /imu, until `release` closes.
+pid_t StartTyped(const transport::ShmOptions& o, int ready_fd, int release_fd, int unused_fd) {
+  return StartChild([=, &o] {
+    ::close(unused_fd);
+    absl::StatusOr<Node> node = MakeNode(o, "typed");
+    if (!node.ok()) return 10;
+    absl::StatusOr<Publisher<msgs::flat::String>> text =
+        node->CreatePublisher<msgs::flat::String>("/text");
+    if (!text.ok()) return 11;
+    absl::StatusOr<Publisher<msgs::flat::Imu>> imu = node->CreatePublisher<msgs::flat::Imu>("/imu");
+    if (!imu.ok()) return 12;
+    char b = 'r';
+    if (::write(ready_fd, &b, 1) != 1) return 13;
+    (void)::read(release_fd, &b, 1);
+    return 0;
+  });
+}
+
+TEST(CliTest, TypeListAndShowReadTheDescriptorsLivePublishersRegistered) {
+  const transport::ShmOptions o = UniqueOptions();
+  int ready[2], release[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
+  const pid_t child = StartTyped(o, ready[1], release[0], release[1]);
+  ::close(ready[1]);
+  ::close(release[0]);
+  char b;
+  ASSERT_EQ(::read(ready[0], &b, 1), 1) << "the typed publisher did not start";
+  {
+    // A type without a usable descriptor, beside them: listed with "-".
+    absl::StatusOr<Node> me = MakeNode(o, "raw");
+    ASSERT_TRUE(me.ok()) << me.status();
+    absl::StatusOr<RawPublisher> raw = PublisherOf(*me, "/chat", Chatter());
+    ASSERT_TRUE(raw.ok()) << raw.status();
+
+    Result r = RunCli(With(Base(o), {"type", "list", "--json"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    Json j = ParseOrFail(r.out);
+    ASSERT_EQ(j.at("types").size(), 3u) << r.out;
+    const Json& imu = j.at("types").at(0);  // by name
+    EXPECT_EQ(imu.at("name").get<std::string>(), "ringcast.msgs.Imu");
+    EXPECT_EQ(imu.at("hash").get<std::string>(),
+              absl::StrFormat("%016x", msgs::flat::Imu::kTypeHash));
+    EXPECT_EQ(imu.at("head_size").get<std::int64_t>(), msgs::flat::Imu::kHeadSize);
+    EXPECT_GT(imu.at("descriptor_bytes").get<std::int64_t>(), 0);
+    const Json& text = j.at("types").at(1);
+    EXPECT_EQ(text.at("name").get<std::string>(), "ringcast.msgs.String");
+    EXPECT_EQ(text.at("head_size").get<std::int64_t>(), msgs::flat::String::kHeadSize);
+    const Json& chatter = j.at("types").at(2);
+    EXPECT_EQ(chatter.at("name").get<std::string>(), "test.Chatter");
+    EXPECT_TRUE(chatter.at("head_size").is_null()) << r.out;
+
+    r = RunCli(With(Base(o), {"type", "list"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(absl::StrContains(
+        r.out, absl::StrFormat("ringcast.msgs.String%13s%016x %6d", "",
+                               msgs::flat::String::kTypeHash, msgs::flat::String::kHeadSize)))
+        << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "0000000000abcdef      -")) << r.out;
+
+    // The .proto source, rebuilt from the descriptor (imports resolved).
+    r = RunCli(With(Base(o), {"type", "show", "ringcast.msgs.Imu", "--json"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    j = ParseOrFail(r.out);
+    ASSERT_EQ(j.at("types").size(), 1u) << r.out;
+    const Json& shown = j.at("types").at(0);
+    EXPECT_EQ(shown.at("file").get<std::string>(), "ringcast/msgs/imu.proto");
+    EXPECT_EQ(shown.at("head_size").get<std::int64_t>(), msgs::flat::Imu::kHeadSize);
+    const std::string source = shown.at("source").get<std::string>();
+    EXPECT_TRUE(absl::StrContains(source, "package ringcast.msgs;")) << source;
+    EXPECT_TRUE(absl::StrContains(source, "message Imu {")) << source;
+    EXPECT_TRUE(absl::StrContains(source, "import \"ringcast/msgs/header.proto\";")) << source;
+
+    r = RunCli(With(Base(o), {"type", "show", "ringcast.msgs.String"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.out, "syntax = \"proto3\";")) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "message String {\n  string data = 1;\n}")) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, absl::StrFormat("%016x", msgs::flat::String::kTypeHash)))
+        << r.out;
+
+    // Without a descriptor that parses: said, not an error.
+    r = RunCli(With(Base(o), {"type", "show", "test.Chatter", "--json"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(ParseOrFail(r.out).at("types").at(0).at("source").is_null()) << r.out;
+
+    r = RunCli(With(Base(o), {"type", "show", "no.Such"}));
+    ExpectOneLineError(r, 1, "no type no.Such");
+    EXPECT_TRUE(absl::StrContains(r.err, "ringcast.msgs.Imu, ringcast.msgs.String, test.Chatter"))
+        << r.err;
+  }
+  ::close(release[1]);
+  ::close(ready[0]);
+  EXPECT_EQ(WaitChild(child), 0);
+  EXPECT_TRUE(Leftovers(o).empty());
+}
+
+TEST(CliTest, EveryBadInputIsOneLineAndAUsageOrRuntimeExit) {
+  const transport::ShmOptions o = UniqueOptions();
+  // Usage errors: exit 2.
+  ExpectOneLineError(RunCli(Base(o)), 2, "a verb is needed");
+  ExpectOneLineError(RunCli(With(Base(o), {"frobnicate"})), 2, "unknown verb 'frobnicate'");
+  ExpectOneLineError(RunCli(With(Base(o), {"node"})), 2, "`node` needs a verb: list, info");
+  ExpectOneLineError(RunCli(With(Base(o), {"type", "frob"})), 2, "unknown verb 'type frob'");
+  ExpectOneLineError(RunCli(With(Base(o), {"topic", "list", "--bogus"})), 2,
+                     "unknown flag --bogus for `topic list`");
+  ExpectOneLineError(RunCli(With(Base(o), {"--bogus", "topic", "list"})), 2, "--bogus");
+  ExpectOneLineError(RunCli(With(Base(o), {"topic", "info"})), 2, "TOPIC");
+  ExpectOneLineError(RunCli(With(Base(o), {"node", "info"})), 2, "NODE");
+  ExpectOneLineError(RunCli(With(Base(o), {"type", "show"})), 2, "TYPE");
+  ExpectOneLineError(RunCli(With(Base(o), {"topic", "info", "/a", "/b"})), 2, "'/b'");
+  ExpectOneLineError(RunCli(With(Base(o), {"--domain", "-1", "topic", "list"})), 2, "0..65535");
+  ExpectOneLineError(RunCli(With(Base(o), {"--domain=65536", "node", "list"})), 2, "0..65535");
+  ExpectOneLineError(RunCli(With(Base(o), {"node", "list"}), "1e3"), 2, "RINGCAST_DOMAIN='1e3'");
+  ExpectOneLineError(RunCli({"--prefix=no/slash", "node", "list"}), 2, "no/slash");
+  for (const Result& r : {RunCli(Base(o)), RunCli(With(Base(o), {"frobnicate"}))}) {
+    EXPECT_TRUE(absl::EndsWith(r.err, "(see ringcast --help)\n")) << r.err;
+  }
+  // Runtime errors: exit 1.
+  ExpectOneLineError(RunCli(With(Base(o), {"node", "info", "ghost"})), 1, "no node ghost");
+  ExpectOneLineError(RunCli(With(Base(o), {"type", "show", "a.B"})), 1, "no type a.B");
+  // Global options after the verb count too.
+  const Result r = RunCli({"node", "list", "--json", "--domain", "9", "--prefix", o.prefix});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseOrFail(r.out).at("domain").get<std::int64_t>(), 9);
+  EXPECT_TRUE(Leftovers(o).empty());
+}
+
+// The verbs `ringcast <group> --help` lists under "Subcommands:".
+std::vector<std::string> VerbsOf(const std::string& help) {
+  std::vector<std::string> verbs;
+  bool in = false;
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    if (line == "Subcommands:") {
+      in = true;
+    } else if (in && absl::StartsWith(line, "  ")) {
+      verbs.push_back(std::string(absl::StripAsciiWhitespace(line.substr(0, line.find(' ', 2)))));
+    } else if (in && !line.empty()) {
+      in = false;
+    }
+  }
+  return verbs;
+}
+
+TEST(CliTest, HelpForEveryVerbAndTheVersion) {
+  Result r = RunCli({"--help"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  const std::vector<std::string> groups = VerbsOf(r.out);
+  for (const char* verb : {"node", "topic", "type", "doctor"}) {
+    EXPECT_NE(std::find(groups.begin(), groups.end(), verb), groups.end())
+        << verb << " missing from\n" << r.out;
+  }
+  EXPECT_TRUE(absl::StrContains(r.out, "--domain N")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "RINGCAST_DOMAIN")) << r.out;
+  // Every verb of every group (the live verbs' too) answers --help.
+  int verbs = 0;
+  for (const std::string& group : groups) {
+    r = RunCli({group, "--help"});
+    ASSERT_EQ(r.code, 0) << group << ": " << r.err;
+    EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("Usage: ringcast ", group))) << r.out;
+    for (const std::string& verb : VerbsOf(r.out)) {
+      r = RunCli({group, verb, "--help"});
+      EXPECT_EQ(r.code, 0) << group << " " << verb << ": " << r.err;
+      EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("Usage: ringcast ", group, " ", verb)))
+          << r.out;
+      ++verbs;
+    }
+  }
+  EXPECT_GE(verbs, 6);  // node list/info, topic list/info, type list/show at least
+  r = RunCli({"topic", "info", "--help"});
+  EXPECT_TRUE(absl::StrContains(r.out, "TOPIC")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "--json")) << r.out;
+  r = RunCli({"doctor", "--help"});
+  EXPECT_TRUE(absl::StrContains(r.out, "--clean")) << r.out;
+
+  r = RunCli({"--version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ringcast " RINGCAST_VERSION "\n");
+  EXPECT_EQ(std::string(RINGCAST_VERSION), "0.1.0");
 }
 
 }  // namespace
