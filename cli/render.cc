@@ -121,7 +121,7 @@ std::string NodeInfoText(const std::vector<NodeDetail>& nodes) {
     if (!out.empty()) out += "\n";
     const NodeRow& n = d.node;
     const std::optional<absl::Time> started = StartTimeToWall(n.start_time);
-    absl::StrAppendFormat(&out, "node        %s (id %016x)\nprocess     pid %u, exe %s, started %s\n",
+    absl::StrAppendFormat(&out, "node        %s (id %u)\nprocess     pid %u, exe %s, started %s\n",
                           n.name, n.id, n.pid, n.exe.empty() ? "?" : n.exe,
                           started ? FormatWall(*started) : std::string("?"));
     absl::StrAppendFormat(&out, "publishers (%d)\n", n.publishers);

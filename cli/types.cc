@@ -185,7 +185,9 @@ std::string TypeShowText(const std::vector<TypeInfo>& types) {
                                       : std::string("-"));
     if (!t.file.empty()) absl::StrAppend(&out, "file        ", t.file, "\n");
     if (!t.problem.empty()) absl::StrAppend(&out, "note        ", t.problem, "\n");
-    if (!t.source.empty()) absl::StrAppend(&out, "\n", t.source);
+    if (!t.source.empty()) {
+      absl::StrAppend(&out, "\n", absl::StripTrailingAsciiWhitespace(t.source), "\n");
+    }
   }
   return out;
 }
