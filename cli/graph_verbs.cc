@@ -1,11 +1,12 @@
 // cli/graph_verbs.cc: the verbs that read discovery's graph once (or on
 // every change, with --watch): node list/info, topic list/info, type
 // list/show, doctor.
+#include <unistd.h>
+
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "absl/time/time.h"
 #include "cli/inspect.h"
@@ -173,7 +174,8 @@ void AddGraphVerbs(const Verbs& verbs) {
               "one type's .proto source, rebuilt from its stored descriptor, with hash and size",
               type_show, [](const Globals& g, const Flags& f) {
                 return Once(g, [&f](const Domain& d) -> absl::StatusOr<std::string> {
-                  absl::StatusOr<std::vector<TypeInfo>> t = FindType(d.options(), d.Types(), f.name);
+                  absl::StatusOr<std::vector<TypeInfo>> t =
+                      FindType(d.options(), d.Types(), f.name);
                   if (!t.ok()) return t.status();
                   return f.json ? TypeShowJson(d.options(), *t) : TypeShowText(*t);
                 });
