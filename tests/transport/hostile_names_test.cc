@@ -38,8 +38,8 @@
 #include "discovery/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "ringcast/node.h"
-#include "tests/cli/json_lite.h"
 #include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
@@ -61,8 +61,6 @@ namespace {
 using ::ringcast::testing::BytesType;
 using ::ringcast::testing::ContextFor;
 using ::ringcast::testing::FilesWithPrefix;
-using ::ringcast::testing::Json;
-using ::ringcast::testing::JsonParser;
 using ::ringcast::testing::kShmDir;
 using ::ringcast::testing::QosOf;
 using ::ringcast::testing::StartChild;
@@ -461,13 +459,13 @@ void ExpectDoctorReports(const CliRun& r, const Planted& planted, bool json) {
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("is a ", planted.kind_text(), " owned by uid")))
       << r.command;
   if (json) {
-    const std::optional<Json> j = JsonParser::Parse(r.out);
-    ASSERT_TRUE(j.has_value()) << r.command << ": not JSON: " << r.out;
-    ASSERT_EQ((*j)["foreign_files"].array.size(), 1u) << r.out;
-    EXPECT_THAT((*j)["foreign_files"][0].string, HasSubstr(planted.path()));
-    EXPECT_FALSE((*j)["healthy"].boolean);
+    const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << r.command << ": not JSON: " << r.out;
+    ASSERT_EQ(j["foreign_files"].size(), 1u) << r.out;
+    EXPECT_THAT(j["foreign_files"][0].get<std::string>(), HasSubstr(planted.path()));
+    EXPECT_FALSE(j["healthy"].get<bool>());
     // Found and described, so not also an error ("could not check").
-    EXPECT_EQ((*j)["errors"].array.size(), 0u) << r.out;
+    EXPECT_EQ(j["errors"].size(), 0u) << r.out;
   } else {
     EXPECT_THAT(r.out, HasSubstr("files at ringcast names that ringcast did not make"))
         << r.command;
