@@ -168,9 +168,11 @@ TEST(InspectTest, InlineRingAndSubscriberFigures) {
   }
   EXPECT_EQ(ring.last_publish_ns, ring.recent.back().publish_ns);
 
-  s = observer->Snapshot();
-  EXPECT_EQ(s.subscribers[0].received, sizes.size());
-  EXPECT_EQ(s.subscribers[0].lag, 0u);
+  // A new snapshot of its own: `ring` still points into `s`.
+  const TopicSnapshot after = observer->Snapshot();
+  ASSERT_EQ(after.subscribers.size(), 1u);
+  EXPECT_EQ(after.subscribers[0].received, sizes.size());
+  EXPECT_EQ(after.subscribers[0].lag, 0u);
 
   // The cheap polling view agrees.
   const std::vector<RingCounters> counters = observer->Counters();
