@@ -7,7 +7,6 @@
 #include "node_state.h"
 #include "ringcast/string_view.h"
 #include "transport/names.h"
-#include "transport/segment_layout.h"
 #include "transport/topic.h"
 
 namespace ringcast {
@@ -23,13 +22,6 @@ constexpr std::uint32_t kDefaultHeld = 4;
 constexpr std::uint32_t kDefaultPublishers = 8;
 constexpr std::uint32_t kDefaultSubscribers = 16;
 
-// The inline capacity that fills whole cache lines around `bytes`.
-std::uint32_t FillLines(std::uint32_t bytes) {
-  const auto slot = static_cast<std::uint32_t>(
-      transport::internal::RoundUp64(transport::internal::kSlotHeaderSize + bytes));
-  return slot - transport::internal::kSlotHeaderSize;
-}
-
 // Fills what `q` leaves unset with the defaults for `type`.
 void FillDefaults(const TypeSupport& type, Qos* q) {
   if (!q->depth) q->depth = kDefaultDepth;
@@ -39,9 +31,10 @@ void FillDefaults(const TypeSupport& type, Qos* q) {
   if (!q->inline_capacity) {
     // A fixed-size message travels inline when it is small; the slot then
     // fills its cache lines.
-    q->inline_capacity = type.fixed_size && type.head_size <= kMaxDefaultInline
-                             ? std::max(kDefaultInline, FillLines(type.head_size))
-                             : kDefaultInline;
+    const bool small = type.fixed_size && type.head_size <= kMaxDefaultInline;
+    q->inline_capacity =
+        small ? std::max(kDefaultInline, transport::InlineCapacityFillingLines(type.head_size))
+              : kDefaultInline;
   }
   if (!q->max_message_size) {
     if (type.fixed_size) {

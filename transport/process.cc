@@ -15,7 +15,9 @@ namespace {
 
 // Reads up to `cap`-1 bytes of a small /proc file; returns the length or -1.
 ssize_t ReadSmallFile(const std::string& path, char* buf, std::size_t cap) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: /proc files never block, and a FIFO planted at a
+  // substituted path (a container's odd /proc) must not either.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return -1;
   const ssize_t n = ::read(fd, buf, cap - 1);
   ::close(fd);

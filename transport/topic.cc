@@ -65,6 +65,11 @@ absl::Status Corrupt(const Segment& s, absl::string_view what) {
 
 }  // namespace
 
+std::uint32_t InlineCapacityFillingLines(std::uint32_t bytes) {
+  const auto slot = static_cast<std::uint32_t>(internal::RoundUp64(internal::kSlotHeaderSize + bytes));
+  return slot - internal::kSlotHeaderSize;
+}
+
 absl::Status ValidateTopicConfig(const TopicConfig& c) {
   if (c.type_name.empty() || c.type_name.size() >= internal::kTypeNameSize) {
     return absl::InvalidArgumentError(absl::StrCat(

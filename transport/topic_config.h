@@ -36,6 +36,10 @@ struct TopicConfig {
 // InvalidArgument naming the first field out of range and its valid range.
 absl::Status ValidateTopicConfig(const TopicConfig& config);
 
+// The largest inline capacity whose slot takes no more cache lines than
+// one carrying `bytes`: slots are whole cache lines, so the rest is free.
+std::uint32_t InlineCapacityFillingLines(std::uint32_t bytes);
+
 // A topic segment's configuration, copied out of shared memory once and
 // validated against the segment size: the only copy the data path uses.
 struct TopicGeometry {
