@@ -320,7 +320,10 @@ std::vector<Typed> EveryType() {
   vga.set_encoding("rgb8");
   vga.set_step(640 * 3);
   vga.set_data(std::string(640 * 480 * 3, '\x7f'));
-  all.push_back(Make<flat::Image>("/big/image", vga, Qos().set_depth(4).set_max_message_size(1 << 20)));
+  // 4 + 4 x 4 + 4 chunks of 1 MiB: fits a container's 64 MiB /dev/shm.
+  all.push_back(Make<flat::Image>(
+      "/big/image", vga,
+      Qos().set_depth(4).set_max_message_size(1 << 20).set_max_subscribers(4)));
   msgs::Imu long_imu = imu;
   for (int i = 0; i < 91; ++i) long_imu.add_orientation_covariance(i);
   all.push_back(Make<flat::Imu>("/big/imu", long_imu));

@@ -1,12 +1,17 @@
 #include "tests/support/test_support.h"
 
 #include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -80,6 +85,44 @@ void KillChild(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+}
+
+std::string WhyNoPrivateTmpfs() {
+  static const std::string why = [] {
+    if (::geteuid() != 0) return std::string("needs root to mount a tmpfs");
+    char tmpl[] = "/tmp/ringcast-probe-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return std::string("cannot make a scratch directory in /tmp");
+    const std::string dir = tmpl;
+    const int step = RunInChild(
+        [&] {
+          if (::unshare(CLONE_NEWNS) != 0) return 1;
+          if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 2;
+          if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0) return 3;
+          return 0;
+        },
+        absl::Seconds(10));
+    ::rmdir(dir.c_str());
+    switch (step) {
+      case 0: return std::string();
+      case 1: return std::string("cannot make a private mount namespace (unshare(CLONE_NEWNS) "
+                                 "refused: no CAP_SYS_ADMIN here, as in a chroot or container)");
+      case 2: return std::string("cannot make mounts private (mount MS_PRIVATE refused: "
+                                 "a chroot or container)");
+      case 3: return std::string("cannot mount a tmpfs in a private mount namespace");
+      default: return "the mount probe's child ended with code " + std::to_string(step);
+    }
+  }();
+  return why;
+}
+
+std::string WhyTooLittleShm(std::uint64_t bytes) {
+  struct statvfs vfs {};
+  if (::statvfs(kShmDir, &vfs) != 0) return absl::StrCat("cannot statvfs ", kShmDir);
+  const std::uint64_t free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (free_bytes >= bytes) return "";
+  return absl::StrCat("needs ", bytes >> 20, " MiB of ", kShmDir, ", which has ",
+                      free_bytes >> 20, " MiB free (a container's default is 64 MiB; "
+                      "Docker: --shm-size)");
 }
 
 }  // namespace ringcast::testing

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,18 @@ int WaitChild(pid_t pid, absl::Duration timeout = absl::Seconds(60));
 
 // SIGKILLs `pid` and reaps it.
 void KillChild(pid_t pid);
+
+// Why this process cannot mount a small tmpfs in a private mount namespace
+// (not root; no CAP_SYS_ADMIN, as in a chroot or an unprivileged
+// container), or "" when it can. Probed once, in a child, by doing it.
+// Tests that need it: `if (auto why = WhyNoPrivateTmpfs(); !why.empty())
+// GTEST_SKIP() << why;`
+std::string WhyNoPrivateTmpfs();
+
+// Why a test that needs `bytes` of /dev/shm cannot run here (less is free,
+// as in a container's default 64 MiB), or "". Tests that need more than a
+// few MiB: `if (auto why = WhyTooLittleShm(n); !why.empty()) GTEST_SKIP() << why;`
+std::string WhyTooLittleShm(std::uint64_t bytes);
 
 }  // namespace ringcast::testing
 

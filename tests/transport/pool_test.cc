@@ -355,6 +355,9 @@ TEST(PooledTopicTest, CorruptFreeListIsDataLossNotALeak) {
 }
 
 TEST(PooledTopicTest, SixtyFourMiBMessages) {
+  if (const std::string why = ::ringcast::testing::WhyTooLittleShm(400u << 20); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   const ShmOptions o = UniqueOptions();
   TopicConfig c = PooledConfig(64 << 20, 1);
   c.max_subscribers = 1;
@@ -374,7 +377,9 @@ TEST(PooledTopicTest, SixtyFourMiBMessages) {
 }
 
 TEST(PooledTopicTest, PoolTooBigForTheDirectoryIsAClearError) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  if (const std::string why = ::ringcast::testing::WhyNoPrivateTmpfs(); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   char tmpl[] = "/tmp/ringcast-pool-XXXXXX";
   ShmOptions o = UniqueOptions();
   o.dir = ::mkdtemp(tmpl);
@@ -475,6 +480,10 @@ constexpr std::uint64_t kBigMessages = 10000;
 #endif
 
 TEST(PooledMultiProcessTest, FourMiBMessagesToThreeSubscriberProcesses) {
+  // 8 + 4 x 8 + 4 = 44 chunks of 4 MiB.
+  if (const std::string why = ::ringcast::testing::WhyTooLittleShm(200u << 20); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   const ShmOptions o = UniqueOptions();
   const TopicConfig c = PooledConfig(4 << 20, 8);
   std::vector<pid_t> subs;

@@ -226,7 +226,9 @@ TEST(SegmentTest, RefusesASegmentOwnedByAnotherUser) {
 }
 
 TEST(SegmentTest, FullDirectoryIsAnErrorAtCreationNotASigbus) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  if (const std::string why = ::ringcast::testing::WhyNoPrivateTmpfs(); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
   ScratchDir dir;
   ShmOptions o = UniqueOptions();
   o.dir = dir.path();
