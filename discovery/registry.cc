@@ -39,11 +39,18 @@ using transport::internal::TakeOver;
 using internal::Word;
 using transport::ShmOptions;
 
+// Where the tables end and the descriptor slots begin: everything before
+// is allocated at creation, the slots as types arrive.
+std::uint64_t DescriptorsOffset(const RegistryConfig& c) {
+  return internal::RoundUpToPage(sizeof(transport::SegmentHeader) +
+                                 sizeof(internal::RegistryHeader) +
+                                 std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes +
+                                 std::uint64_t{sizeof(internal::EndpointEntry)} * c.max_endpoints +
+                                 internal::kTypeStride * c.max_types);
+}
+
 std::uint64_t SizeFor(const RegistryConfig& c) {
-  return sizeof(transport::SegmentHeader) + sizeof(internal::RegistryHeader) +
-         std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes +
-         std::uint64_t{sizeof(internal::EndpointEntry)} * c.max_endpoints +
-         internal::TypeStride(c.max_descriptor_size) * c.max_types;
+  return DescriptorsOffset(c) + internal::DescriptorStride(c.max_descriptor_size) * c.max_types;
 }
 
 void InitRegistry(const RegistryConfig& c, std::byte* base) {
@@ -59,7 +66,8 @@ void InitRegistry(const RegistryConfig& c, std::byte* base) {
   h->endpoints_offset = h->nodes_offset + std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes;
   h->types_offset =
       h->endpoints_offset + std::uint64_t{sizeof(internal::EndpointEntry)} * c.max_endpoints;
-  h->type_stride = internal::TypeStride(c.max_descriptor_size);
+  h->type_stride = internal::kTypeStride;
+  h->descriptors_offset = DescriptorsOffset(c);
   // Ids start at 1: 0 means "none". The segment is zero otherwise (free
   // entries, token 0, generation 0): posix_fallocate gave us zeroed pages.
   h->next_id.store(1, std::memory_order_relaxed);
@@ -140,7 +148,8 @@ absl::StatusOr<Registry> Registry::OpenOrCreate(const ShmOptions& options,
                                        transport::SegmentKind::kRegistry, SizeFor(config),
                                        [&](std::byte* base, std::uint64_t) {
                                          InitRegistry(config, base);
-                                       }));
+                                       },
+                                       /*committed=*/DescriptorsOffset(config)));
   return Attach(options, std::move(segment));
 }
 
@@ -197,7 +206,8 @@ absl::StatusOr<Registry> Registry::Attach(ShmOptions options, transport::Segment
     return corrupt(std::string(s.message()));
   }
   const std::uint64_t nodes = h.nodes_offset, endpoints = h.endpoints_offset,
-                      types = h.types_offset, stride = h.type_stride;
+                      types = h.types_offset, stride = h.type_stride,
+                      descriptors = h.descriptors_offset;
   // With the counts bounded by ValidateRegistryConfig, none of these
   // products overflows.
   const std::uint64_t nodes_end = nodes + std::uint64_t{sizeof(internal::NodeEntry)} * c.max_nodes;
@@ -206,9 +216,11 @@ absl::StatusOr<Registry> Registry::Attach(ShmOptions options, transport::Segment
   if (nodes != sizeof(transport::SegmentHeader) + sizeof(internal::RegistryHeader) ||
       endpoints % 64 != 0 || endpoints < nodes_end || endpoints > size ||
       types % 64 != 0 || types < endpoints_end || types > size ||
-      stride != internal::TypeStride(c.max_descriptor_size) ||
-      stride * c.max_types > size - types) {
-    return corrupt(absl::StrCat("tables at ", nodes, "/", endpoints, "/", types,
+      stride != internal::kTypeStride || stride * c.max_types > size - types ||
+      descriptors % internal::kPageSize != 0 || descriptors < types + stride * c.max_types ||
+      descriptors > size ||
+      internal::DescriptorStride(c.max_descriptor_size) * c.max_types > size - descriptors) {
+    return corrupt(absl::StrCat("tables at ", nodes, "/", endpoints, "/", types, "/", descriptors,
                                 " (type stride ", stride, ") do not fit ", size, " bytes"));
   }
   Registry r(std::move(options), std::move(segment), c);
@@ -216,6 +228,8 @@ absl::StatusOr<Registry> Registry::Attach(ShmOptions options, transport::Segment
   r.endpoints_offset_ = endpoints;
   r.types_offset_ = types;
   r.type_stride_ = stride;
+  r.descriptors_offset_ = descriptors;
+  r.descriptor_stride_ = internal::DescriptorStride(c.max_descriptor_size);
   return r;
 }
 
@@ -240,7 +254,7 @@ internal::TypeEntry& Registry::type(std::uint32_t i) const {
                                                  type_stride_ * i);
 }
 std::byte* Registry::descriptor(std::uint32_t i) const {
-  return reinterpret_cast<std::byte*>(&type(i)) + internal::kDescriptorOffset;
+  return segment_.base() + descriptors_offset_ + descriptor_stride_ * i;
 }
 
 void Registry::Bump() const {
@@ -414,6 +428,17 @@ absl::Status Registry::AddType(absl::string_view name, std::uint64_t hash,
                  owner.token, "type", "max_types"));
   const auto [index, epoch] = claim;
   internal::TypeEntry& t = type(index);
+  // The slot's pages, allocated before a byte is stored: a full directory
+  // is this error, never a SIGBUS. Pages stay allocated once a slot is used
+  // (a later type in the same slot reuses them).
+  if (absl::Status s = segment_.Commit(descriptors_offset_ + descriptor_stride_ * index,
+                                       internal::RoundUpToPage(descriptor_bytes.size()));
+      !s.ok()) {
+    ReleaseEntry(t, epoch, owner.token);
+    return absl::ResourceExhaustedError(absl::StrCat("type ", name, ": no room for its ",
+                                                     descriptor_bytes.size(),
+                                                     "-byte descriptor: ", s.message()));
+  }
   t.hash.store(hash, std::memory_order_relaxed);
   t.descriptor_size.store(static_cast<std::uint32_t>(descriptor_bytes.size()),
                           std::memory_order_relaxed);

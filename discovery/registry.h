@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "discovery/registry_config.h"
 #include "discovery/registry_layout.h"
 #include "transport/segment.h"
 #include "transport/shm_options.h"
@@ -35,19 +36,6 @@ using internal::EndpointKind;
 // EndpointRecord::transport_index of an endpoint whose ring or subscriber
 // entry does not exist (yet).
 inline constexpr std::uint32_t kNoTransport = internal::kNoTransport;
-
-// Table sizes, fixed when the registry is created. The first process of a
-// domain decides; later ones get the registry as it was made.
-struct RegistryConfig {
-  std::uint32_t max_nodes = 256;          // 1..65536
-  std::uint32_t max_endpoints = 4096;     // 1..1048576
-  std::uint32_t max_types = 512;          // 1..65536
-  // Bytes of serialized FileDescriptorSet one type may store: 0..1 MiB.
-  std::uint32_t max_descriptor_size = 16 << 10;
-};
-
-// InvalidArgument naming the first field out of range and its valid range.
-absl::Status ValidateRegistryConfig(const RegistryConfig& config);
 
 // "/<prefix>.<domain>.registry".
 std::string RegistrySegmentName(const transport::ShmOptions& options);
@@ -117,15 +105,6 @@ struct RegistrySnapshot {
   std::vector<NodeRecord> nodes;
   std::vector<EndpointRecord> endpoints;
   std::vector<TypeRecord> types;
-};
-
-// A claimed entry: its table index and the epoch we claimed it in, so that
-// removing it never frees a later owner's entry.
-struct EntryHandle {
-  std::uint32_t index = 0;
-  std::uint64_t epoch = 0;
-  std::uint64_t id = 0;
-  std::uint64_t token = 0;  // the owner's liveness token
 };
 
 // What a reclaiming pass found and did.
@@ -247,6 +226,8 @@ class Registry {
   std::uint64_t endpoints_offset_ = 0;
   std::uint64_t types_offset_ = 0;
   std::uint64_t type_stride_ = 0;
+  std::uint64_t descriptors_offset_ = 0;
+  std::uint64_t descriptor_stride_ = 0;
 };
 
 // The inode of /proc/<pid>/ns/pid ("self" for 0), or 0 if unreadable.

@@ -5,7 +5,13 @@
 // SegmentHeader in front of it).
 //
 // Segment:  SegmentHeader | RegistryHeader | nodes[max_nodes] |
-//           endpoints[max_endpoints] | types[max_types]
+//           endpoints[max_endpoints] | types[max_types] |
+//           descriptors[max_types]
+//
+// Everything up to the descriptors is allocated when the registry is made.
+// The descriptor space is a hole: a type's slot (descriptor_stride bytes,
+// whole pages) is allocated when the type is stored, so an empty registry
+// holds only its tables in memory (under 1 MiB at the default sizes).
 //
 // RegistryHeader (at offset 64; the configuration is written once by the
 // creator and copied and validated by every opener, never re-read):
@@ -19,8 +25,10 @@
 //   24   8    nodes_offset          from the segment start, 64-aligned
 //   32   8    endpoints_offset      from the segment start, 64-aligned
 //   40   8    types_offset          from the segment start, 64-aligned
-//   48   8    type_stride           bytes per type entry, a multiple of 64
-//   56   8    reserved1
+//   48   8    type_stride           bytes per type entry: 256
+//   56   8    descriptors_offset    from the segment start, page-aligned;
+//                                   slot i at descriptors_offset +
+//                                   i * DescriptorStride(max_descriptor_size)
 //   64   4    generation            +1 on every change; the futex word
 //                                   watchers sleep on
 //   68   4    reserved2
@@ -50,9 +58,10 @@
 //   88 transport_id (publisher or subscriber id there), 96 reserved,
 //   128 topic[256], 384 type_name[128] (both NUL-padded).
 //
-// TypeEntry (type_stride = 256 + max_descriptor_size rounded up to 64):
-//   16 hash, 24 descriptor_size, 28 reserved, 64 name[128], 192 reserved,
-//   256 descriptor bytes.
+// TypeEntry (256 bytes):
+//   16 hash, 24 descriptor_size, 28 reserved, 64 name[128], 192 reserved.
+//   Its descriptor bytes are in descriptor slot i, allocated before they are
+//   stored and before the entry is activated.
 //
 // Strings and descriptors are arrays of 8-byte words written and read with
 // relaxed atomic word copies (transport/words.h): a reader re-checks the
@@ -72,7 +81,8 @@
 namespace ringcast::discovery::internal {
 
 // 2: tokens are taken before an entry leaves Free (entry_state.h).
-inline constexpr std::uint32_t kRegistryLayoutVersion = 2;
+// 3: descriptors in their own page-aligned slots, allocated on arrival.
+inline constexpr std::uint32_t kRegistryLayoutVersion = 3;
 
 inline constexpr std::uint32_t kMaxNodes = 1u << 16;
 inline constexpr std::uint32_t kMaxEndpoints = 1u << 20;
@@ -107,7 +117,7 @@ struct alignas(transport::kCacheLine) RegistryHeader {
   std::uint64_t endpoints_offset;
   std::uint64_t types_offset;
   std::uint64_t type_stride;
-  std::uint64_t reserved1;
+  std::uint64_t descriptors_offset;
   std::atomic<std::uint32_t> generation;
   std::uint32_t reserved2;
   std::atomic<std::uint64_t> next_id;
@@ -184,7 +194,7 @@ static_assert(offsetof(EndpointEntry, transport_id) == 88);
 static_assert(offsetof(EndpointEntry, topic) == 128);
 static_assert(offsetof(EndpointEntry, type_name) == 384);
 
-// The fixed part of a type entry; the descriptor follows at offset 256.
+// A type entry; its descriptor is in descriptor slot i.
 struct alignas(transport::kCacheLine) TypeEntry {
   Word state;
   Word token;
@@ -201,11 +211,17 @@ static_assert(sizeof(TypeEntry) == 256);
 static_assert(offsetof(TypeEntry, hash) == 16);
 static_assert(offsetof(TypeEntry, descriptor_size) == 24);
 static_assert(offsetof(TypeEntry, name) == 64);
-inline constexpr std::uint64_t kDescriptorOffset = sizeof(TypeEntry);
+inline constexpr std::uint64_t kTypeStride = sizeof(TypeEntry);
 
 using transport::internal::RoundUp64;
-inline constexpr std::uint64_t TypeStride(std::uint32_t max_descriptor_size) {
-  return sizeof(TypeEntry) + RoundUp64(max_descriptor_size);
+// Descriptor slots are whole pages, so that allocating one commits no page
+// another slot shares.
+inline constexpr std::uint64_t kPageSize = 4096;
+inline constexpr std::uint64_t RoundUpToPage(std::uint64_t n) {
+  return (n + kPageSize - 1) / kPageSize * kPageSize;
+}
+inline constexpr std::uint64_t DescriptorStride(std::uint32_t max_descriptor_size) {
+  return RoundUpToPage(max_descriptor_size);
 }
 
 }  // namespace ringcast::discovery::internal

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -125,12 +126,32 @@ absl::Status CheckHeader(const SegmentHeader& h, const std::string& path,
 absl::StatusOr<std::byte*> Map(int fd, std::uint64_t size, bool writable,
                                const std::string& path) {
   const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-  // MAP_POPULATE: fault every page in now, not on the first publish.
-  void* p = ::mmap(nullptr, size, prot, MAP_SHARED | MAP_POPULATE, fd, 0);
+  // MAP_POPULATE: fault every page in now, not on the first publish. Not
+  // for a file with holes (the registry's uncommitted descriptor space):
+  // faulting a hole in would allocate it, or SIGBUS on a full directory.
+  struct stat st {};
+  const bool whole = ::fstat(fd, &st) == 0 &&
+                     static_cast<std::uint64_t>(st.st_blocks) * 512 >= size;
+  void* p = ::mmap(nullptr, size, prot, MAP_SHARED | (whole ? MAP_POPULATE : 0), fd, 0);
   if (p == MAP_FAILED) return Errno(errno, "mmap", path);
   return static_cast<std::byte*>(p);
 }
 
+absl::Status CommitRange(int fd, const std::string& path, std::uint64_t offset,
+                         std::uint64_t length) {
+  if (length == 0) return absl::OkStatus();
+  const int err =
+      ::posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(length));
+  if (err == 0) return absl::OkStatus();
+  if (err != ENOSPC) return Errno(err, "posix_fallocate", path);
+  struct statvfs vfs {};
+  const std::uint64_t free_bytes =
+      ::fstatvfs(fd, &vfs) == 0 ? static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize : 0;
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "segment ", path, ": needs ", length, " bytes but ", path.substr(0, path.rfind('/')),
+      " has only ", free_bytes,
+      " free; enlarge it (Docker: --shm-size) or shrink the topic"));
+}
 
 bool Initialised(int fd, std::uint64_t file_size) {
   if (file_size < sizeof(SegmentHeader)) return false;
@@ -263,6 +284,18 @@ void Segment::Reset() {
   if (fd_ >= 0) ::close(fd_);
   base_ = nullptr;
   fd_ = -1;
+}
+
+absl::Status Segment::Commit(std::uint64_t offset, std::uint64_t length) const {
+  if (!writable()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("segment ", path_, " is mapped read-only; only a participant commits"));
+  }
+  if (offset > size_ || length > size_ - offset) {
+    return absl::OutOfRangeError(absl::StrCat("segment ", path_, ": bytes ", offset, "+", length,
+                                              " lie past its end at ", size_));
+  }
+  return internal::CommitRange(fd_, path_, offset, length);
 }
 
 bool Segment::Leave() {

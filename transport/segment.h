@@ -56,17 +56,26 @@ class Segment {
   // ResourceExhausted when the directory has no room for `size` bytes, and
   // Unavailable (naming the creator's pid) when another process has been
   // initialising it for longer than a few seconds (it is stopped or stuck).
+  //
+  // Only the first `committed` bytes are allocated at creation; the rest
+  // of the file is a hole that uses no memory until Commit allocates a
+  // range of it (the registry's descriptors, stored as they arrive).
   static absl::StatusOr<Segment> OpenOrCreate(const ShmOptions& options,
                                               absl::string_view name,
                                               SegmentKind kind,
                                               std::uint64_t size,
-                                              InitFn init);
+                                              InitFn init,
+                                              std::uint64_t committed = kCommitAll);
 
   // Like OpenOrCreate, but fails with AlreadyExists if the name exists.
   static absl::StatusOr<Segment> Create(const ShmOptions& options,
                                         absl::string_view name,
                                         SegmentKind kind, std::uint64_t size,
-                                        InitFn init);
+                                        InitFn init,
+                                        std::uint64_t committed = kCommitAll);
+
+  // `committed` for a segment allocated whole at creation.
+  static constexpr std::uint64_t kCommitAll = ~std::uint64_t{0};
 
   // Opens an existing, fully initialised segment. NotFound if absent;
   // Unavailable if its creator died initialising it, and for an observer
@@ -124,6 +133,12 @@ class Segment {
   }
   bool writable() const { return access_ == Access::kParticipant; }
 
+  // Allocates bytes [offset, offset + length) of a participant's segment
+  // (posix_fallocate), so that storing into them can never SIGBUS on a
+  // full directory. ResourceExhausted naming the bytes asked for and the
+  // bytes free; OutOfRange past the end; FailedPrecondition for an observer.
+  absl::Status Commit(std::uint64_t offset, std::uint64_t length) const;
+
  private:
   Segment(std::string name, std::string path, int fd, std::byte* base,
           std::uint64_t size, Access access)
@@ -132,7 +147,8 @@ class Segment {
   static absl::StatusOr<Segment> OpenOrCreateImpl(const ShmOptions& options,
                                                   absl::string_view name,
                                                   SegmentKind kind, std::uint64_t size,
-                                                  InitFn init, bool create_only);
+                                                  std::uint64_t committed, InitFn init,
+                                                  bool create_only);
   void Reset();
 
   std::string name_;

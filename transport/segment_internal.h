@@ -44,6 +44,12 @@ absl::Status CheckHeader(const SegmentHeader& h, const std::string& path, Segmen
 absl::StatusOr<std::byte*> Map(int fd, std::uint64_t size, bool writable,
                                const std::string& path);
 
+// posix_fallocate of [offset, offset + length) of the segment file behind
+// `fd` at `path`: ResourceExhausted naming the bytes asked for and the
+// bytes free in the directory when it is full.
+absl::Status CommitRange(int fd, const std::string& path, std::uint64_t offset,
+                         std::uint64_t length);
+
 // True if a mapping of the file behind `fd`, `file_size` bytes long, holds
 // a header whose magic was stored: its creator finished initialising it.
 bool Initialised(int fd, std::uint64_t file_size);

@@ -41,40 +41,33 @@ constexpr absl::Duration kInitTimeout = absl::Seconds(5);
 // lock, but nobody wakes the word for it.
 constexpr absl::Duration kInitWaitSlice = absl::Milliseconds(10);
 
-// Commits `size` bytes to the file behind `fd`, which we hold LOCK_EX on
-// and which is `old_size` bytes long (a dead creator may have left bytes).
+// Sizes the file behind `fd` (which we hold LOCK_EX on and which is
+// `old_size` bytes long: a dead creator may have left bytes) to `size` and
+// commits its first `committed` bytes; the rest stays a hole for
+// Segment::Commit.
 // Starts from zero, and never shrinks the file below one header: an opener
 // waiting on the header's `initialised` word has that page mapped.
-absl::Status Allocate(int fd, const ShmOptions& options, const std::string& path,
-                      std::uint64_t size, std::uint64_t old_size) {
+absl::Status Allocate(int fd, const std::string& path,
+                      std::uint64_t size, std::uint64_t committed, std::uint64_t old_size) {
   if (old_size > sizeof(SegmentHeader) && ::ftruncate(fd, sizeof(SegmentHeader)) != 0) {
     return Errno(errno, "ftruncate", path);
   }
   // Sized first (instant on tmpfs), so that waiters can map the header
   // while the pages are committed.
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return Errno(errno, "ftruncate", path);
-  const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
-  if (err == 0) return absl::OkStatus();
-  if (err != ENOSPC) return Errno(err, "posix_fallocate", path);
-  struct statvfs vfs {};
-  const std::uint64_t free_bytes =
-      ::fstatvfs(fd, &vfs) == 0 ? static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize : 0;
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "segment ", path, ": needs ", size, " bytes but ", options.dir, " has only ", free_bytes,
-      " free; enlarge it (Docker: --shm-size) or shrink the topic"));
+  return internal::CommitRange(fd, path, 0, std::min(size, committed));
 }
 
 // Allocates and initialises a segment whose fd we hold LOCK_EX on, then
 // stores the magic and wakes whoever waits for it.
-absl::StatusOr<std::byte*> Initialise(int fd, const ShmOptions& options,
-                                      const std::string& path, SegmentKind kind,
-                                      std::uint64_t size, std::uint64_t old_size,
-                                      Segment::InitFn init) {
+absl::StatusOr<std::byte*> Initialise(int fd, const std::string& path, SegmentKind kind,
+                                      std::uint64_t size, std::uint64_t committed,
+                                      std::uint64_t old_size, Segment::InitFn init) {
   if (size < sizeof(SegmentHeader)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "segment ", path, ": size ", size, " is smaller than its header"));
   }
-  RINGCAST_RETURN_IF_ERROR(Allocate(fd, options, path, size, old_size));
+  RINGCAST_RETURN_IF_ERROR(Allocate(fd, path, size, committed, old_size));
   RINGCAST_FAULT_POINT("segment.init.allocated");
   RINGCAST_ASSIGN_OR_RETURN(std::byte * base, Map(fd, size, true, path));
   auto* h = reinterpret_cast<SegmentHeader*>(base);
@@ -167,12 +160,12 @@ absl::StatusOr<Attempt> MapInitialised(int fd, const std::string& path, SegmentK
 // Step 3, holding LOCK_EX on a file of `old_size` bytes: initialises it,
 // or, if someone finished it between our look and our lock, maps it. A
 // failed initialisation unlinks the name: never leave a half-made segment.
-absl::StatusOr<Attempt> InitialiseOrMap(int fd, const ShmOptions& options,
-                                        const std::string& path, SegmentKind kind,
-                                        std::uint64_t size, std::uint64_t old_size,
-                                        Segment::InitFn init) {
+absl::StatusOr<Attempt> InitialiseOrMap(int fd, const std::string& path, SegmentKind kind,
+                                        std::uint64_t size, std::uint64_t committed,
+                                        std::uint64_t old_size, Segment::InitFn init) {
   if (Initialised(fd, old_size)) return MapInitialised(fd, path, kind, old_size);
-  absl::StatusOr<std::byte*> base = Initialise(fd, options, path, kind, size, old_size, init);
+  absl::StatusOr<std::byte*> base =
+      Initialise(fd, path, kind, size, committed, old_size, init);
   if (!base.ok()) {
     ::unlink(path.c_str());
     return base.status();
@@ -194,8 +187,8 @@ Attempt Downgrade(int fd, Attempt joined) {
 }
 
 // Steps 2 to 4 for one file: lock, look, then join, repair or wait.
-absl::StatusOr<Attempt> JoinFile(SegmentFile& f, const ShmOptions& options,
-                                 const std::string& path, SegmentKind kind, std::uint64_t size,
+absl::StatusOr<Attempt> JoinFile(SegmentFile& f, const std::string& path, SegmentKind kind,
+                                 std::uint64_t size, std::uint64_t committed,
                                  Segment::InitFn init) {
   const int fd = f.file.fd();
   struct stat st {};
@@ -205,7 +198,7 @@ absl::StatusOr<Attempt> JoinFile(SegmentFile& f, const ShmOptions& options,
     if (::fstat(fd, &st) != 0) return Errno(errno, "fstat", path);
     if (st.st_nlink == 0) return Retry();
     RINGCAST_ASSIGN_OR_RETURN(
-        Attempt a, InitialiseOrMap(fd, options, path, kind, size,
+        Attempt a, InitialiseOrMap(fd, path, kind, size, committed,
                                    static_cast<std::uint64_t>(st.st_size), init));
     return Downgrade(fd, a);
   }
@@ -228,7 +221,7 @@ absl::StatusOr<Attempt> JoinFile(SegmentFile& f, const ShmOptions& options,
   if (::fstat(fd, &st) != 0) return Errno(errno, "fstat", path);
   if (st.st_nlink == 0) return Retry();
   RINGCAST_ASSIGN_OR_RETURN(Attempt a,
-                            InitialiseOrMap(fd, options, path, kind, size,
+                            InitialiseOrMap(fd, path, kind, size, committed,
                                             static_cast<std::uint64_t>(st.st_size), init));
   return Downgrade(fd, a);
 }
@@ -291,7 +284,8 @@ absl::Status WaitForInitialiser(const ShmFile& f, const std::string& path, absl:
 absl::StatusOr<Segment> Segment::OpenOrCreateImpl(const ShmOptions& options,
                                                   absl::string_view name,
                                                   SegmentKind kind, std::uint64_t size,
-                                                  InitFn init, bool create_only) {
+                                                  std::uint64_t committed, InitFn init,
+                                                  bool create_only) {
   RINGCAST_ASSIGN_OR_RETURN(const std::string path, SegmentPath(options, name));
   const absl::Time deadline = absl::Now() + kInitTimeout;
   for (;;) {
@@ -301,7 +295,8 @@ absl::StatusOr<Segment> Segment::OpenOrCreateImpl(const ShmOptions& options,
       continue;
     }
     if (!f.ok()) return f.status();
-    RINGCAST_ASSIGN_OR_RETURN(const Attempt a, JoinFile(*f, options, path, kind, size, init));
+    RINGCAST_ASSIGN_OR_RETURN(const Attempt a,
+                              JoinFile(*f, path, kind, size, committed, init));
     switch (a.outcome) {
       case Attempt::Outcome::kJoined:
         return Segment(std::string(name), path, f->file.Release(), a.base, a.size,
@@ -319,15 +314,16 @@ absl::StatusOr<Segment> Segment::OpenOrCreateImpl(const ShmOptions& options,
 absl::StatusOr<Segment> Segment::OpenOrCreate(const ShmOptions& options,
                                               absl::string_view name,
                                               SegmentKind kind,
-                                              std::uint64_t size, InitFn init) {
-  return OpenOrCreateImpl(options, name, kind, size, init, /*create_only=*/false);
+                                              std::uint64_t size, InitFn init,
+                                              std::uint64_t committed) {
+  return OpenOrCreateImpl(options, name, kind, size, committed, init, /*create_only=*/false);
 }
 
 absl::StatusOr<Segment> Segment::Create(const ShmOptions& options,
                                         absl::string_view name,
                                         SegmentKind kind, std::uint64_t size,
-                                        InitFn init) {
-  return OpenOrCreateImpl(options, name, kind, size, init, /*create_only=*/true);
+                                        InitFn init, std::uint64_t committed) {
+  return OpenOrCreateImpl(options, name, kind, size, committed, init, /*create_only=*/true);
 }
 
 absl::StatusOr<Segment> Segment::Open(const ShmOptions& options,

@@ -4,7 +4,7 @@
 //
 //   domain: 3
 //   shm:      {dir: /dev/shm, prefix: ringcast, group: video}
-//   registry: {max_nodes: 256, max_endpoints: 4096, max_types: 512, max_descriptor_size: 16384}
+//   registry: {max_nodes: 256, max_endpoints: 1024, max_types: 512, max_descriptor_size: 16384}
 //   topics:
 //     /camera/image: {depth: 4, reliability: reliable, reliable_timeout: 100ms}
 //     "/imu/*":      {depth: 64}

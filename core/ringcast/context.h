@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "discovery/registry.h"
+#include "discovery/registry_config.h"
 #include "ringcast/config.h"
 #include "ringcast/qos.h"
 #include "transport/shm_options.h"

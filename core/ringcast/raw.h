@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "discovery/registry.h"
+#include "discovery/registry_config.h"
 #include "ringcast/qos.h"
 #include "ringcast/type_support.h"
 #include "transport/reader.h"

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,12 +56,14 @@ EndpointSpec Spec(EndpointKind kind, const std::string& topic) {
 TEST(RegistryLayoutTest, VersionAndSizesArePinned) {
   // Any change here is a change of the shared-memory format: bump
   // kRegistryLayoutVersion and update this test together.
-  EXPECT_EQ(internal::kRegistryLayoutVersion, 2u);
+  EXPECT_EQ(internal::kRegistryLayoutVersion, 3u);
   EXPECT_EQ(sizeof(internal::RegistryHeader), 128u);
   EXPECT_EQ(sizeof(internal::NodeEntry), 256u);
   EXPECT_EQ(sizeof(internal::EndpointEntry), 512u);
   EXPECT_EQ(sizeof(internal::TypeEntry), 256u);
-  EXPECT_EQ(internal::TypeStride(1000), 256u + 1024u);
+  EXPECT_EQ(internal::kTypeStride, 256u);
+  EXPECT_EQ(internal::DescriptorStride(1000), 4096u);
+  EXPECT_EQ(internal::DescriptorStride(16384), 16384u);
   EXPECT_EQ(RegistrySegmentName(UniqueOptions()).find("/ringcast-t"), 0u);
 }
 
@@ -128,6 +131,42 @@ TEST(RegistryTest, NodesEndpointsAndTypesRoundTrip) {
   snap = reg->Read();
   EXPECT_TRUE(snap.nodes.empty());
   EXPECT_TRUE(snap.endpoints.empty());
+  EXPECT_TRUE(reg->Leave());
+}
+
+// Bytes of /dev/shm the file at `path` holds (allocated blocks, not its length).
+std::uint64_t Resident(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+TEST(RegistryTest, DefaultRegistryHoldsUnderOneMebibyteAndDescriptorsTakePagesAsTheyArrive) {
+  const transport::ShmOptions o = UniqueOptions();
+  absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, RegistryConfig{});
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  const std::string path = std::string(o.dir) + RegistrySegmentName(o);
+  const std::uint64_t empty = Resident(path);
+  EXPECT_GT(empty, 0u);
+  EXPECT_LE(empty, std::uint64_t{1} << 20) << "the default registry holds " << empty << " bytes";
+  // The file is as long as every descriptor slot, but those are holes.
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_GT(static_cast<std::uint64_t>(st.st_size), std::uint64_t{8} << 20);
+
+  const ProcessIdentity me = *ProcessIdentity::Self(o);
+  const std::string d1(3000, 'a'), d2(5000, 'b');
+  ASSERT_TRUE(reg->AddType("test.One", 1, d1, me).ok());
+  EXPECT_EQ(Resident(path), empty + 4096) << "a 3000-byte descriptor takes one page";
+  ASSERT_TRUE(reg->AddType("test.Two", 2, d2, me).ok());
+  EXPECT_EQ(Resident(path), empty + 3 * 4096) << "a 5000-byte descriptor takes two";
+  // Another process reads them back through its own mapping.
+  absl::StatusOr<Registry> other = Registry::Observe(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  const RegistrySnapshot snap = other->Read();
+  ASSERT_EQ(snap.types.size(), 2u);
+  EXPECT_EQ(snap.types[0].descriptor, d1);
+  EXPECT_EQ(snap.types[1].descriptor, d2);
+  EXPECT_EQ(Resident(path), empty + 3 * 4096) << "reading allocates nothing";
   EXPECT_TRUE(reg->Leave());
 }
 
@@ -273,7 +312,7 @@ TEST(RegistryTest, WatcherWakesOnChangeAndSleepsWhileIdle) {
 
 TEST(RegistryTest, EightProcessesRegisterEightHundredEndpointsConcurrently) {
   const transport::ShmOptions o = UniqueOptions();
-  RegistryConfig c;  // the defaults: 256 nodes, 4096 endpoints
+  RegistryConfig c;  // the defaults: 256 nodes, 1024 endpoints
   absl::StatusOr<Registry> reg = Registry::OpenOrCreate(o, c);
   ASSERT_TRUE(reg.ok()) << reg.status();
   constexpr int kProcs = 8, kEach = 100;

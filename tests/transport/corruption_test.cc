@@ -583,10 +583,17 @@ void AddRegistryRegions(const Mapping& m, std::vector<Region>* out) {
   out->push_back({"endpoint table", &m,
                   Entries<d::EndpointEntry>(m, h.endpoints_offset, sizeof(d::EndpointEntry),
                                             h.max_endpoints, sizeof(d::EndpointEntry))});
-  // Type entries: the fixed part and the first descriptor words.
-  out->push_back({"type table", &m,
-                  Entries<d::TypeEntry>(m, h.types_offset, h.type_stride, h.max_types,
-                                        d::kDescriptorOffset + 64)});
+  const std::vector<Span> types = Entries<d::TypeEntry>(m, h.types_offset, h.type_stride,
+                                                        h.max_types, sizeof(d::TypeEntry));
+  out->push_back({"type table", &m, types});
+  // The first words of those entries' descriptor slots.
+  std::vector<Span> descriptors;
+  for (const Span& t : types) {
+    const std::uint64_t i = (t.offset - h.types_offset) / h.type_stride;
+    descriptors.push_back(
+        {h.descriptors_offset + d::DescriptorStride(h.max_descriptor_size) * i, 64});
+  }
+  out->push_back({"descriptor slots", &m, descriptors});
 }
 
 // Values that tend to sit on a boundary: all ones, the top bit, off by one

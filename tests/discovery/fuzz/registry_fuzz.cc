@@ -57,8 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rh.nodes_offset = sizeof(rt::SegmentHeader) + sizeof rh;
   rh.endpoints_offset = rh.nodes_offset + sizeof(disc::internal::NodeEntry) * rh.max_nodes;
   rh.types_offset = rh.endpoints_offset + sizeof(disc::internal::EndpointEntry) * rh.max_endpoints;
-  rh.type_stride = disc::internal::TypeStride(rh.max_descriptor_size);
-  const std::size_t total = rh.types_offset + rh.type_stride * rh.max_types;
+  rh.type_stride = disc::internal::kTypeStride;
+  rh.descriptors_offset =
+      disc::internal::RoundUpToPage(rh.types_offset + rh.type_stride * rh.max_types);
+  const std::size_t total =
+      rh.descriptors_offset +
+      disc::internal::DescriptorStride(rh.max_descriptor_size) * rh.max_types;
   const bool raw_header = (data[4] & 1) != 0;
   data += 5;
   size -= 5;
