@@ -75,7 +75,7 @@ int Once(const Globals& g,
 int RunDoctor(const Globals& g, const Flags& f) {
   absl::StatusOr<DoctorReport> report = Doctor(g.options, f.clean);
   if (!report.ok()) return Fail(report.status());
-  std::fputs((f.json ? DoctorJson(*report) : DoctorText(*report)).c_str(), stdout);
+  std::fputs((f.json ? DoctorJson(g.options, *report) : DoctorText(g.options, *report)).c_str(), stdout);
   return report->found_trouble() ? 1 : 0;
 }
 

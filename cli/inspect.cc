@@ -185,7 +185,16 @@ absl::StatusOr<DoctorReport> Doctor(const ShmOptions& options, bool clean) {
   }
   for (const std::string& e : report.registry.errors) report.errors.push_back(e);
   for (const std::string& e : report.orphans.errors) report.errors.push_back(e);
+  report.space = transport::MeasureSpace(options);
   return report;
+}
+
+std::string DoctorReport::SpaceWarning(const ShmOptions& options) const {
+  if (space.total_bytes == 0 || space.free_bytes >= space.largest_bytes) return "";
+  return absl::StrCat(options.dir, " has ", space.free_bytes, " bytes free, less than the ",
+                      space.largest_bytes, " its largest segment ", space.largest,
+                      " holds: a publisher restarted now may not fit; enlarge it "
+                      "(Docker: --shm-size) or shrink the topics' depth or max_message_size");
 }
 
 }  // namespace ringcast::cli

@@ -20,6 +20,7 @@
 #include "discovery/graph.h"
 #include "discovery/orphans.h"
 #include "discovery/registry.h"
+#include "transport/names.h"
 #include "transport/shm_options.h"
 
 namespace ringcast::cli {
@@ -88,7 +89,11 @@ struct DoctorReport {
   bool cleaned = false;
   discovery::ReclaimReport registry;  // dead nodes, endpoints, types
   discovery::OrphanReport orphans;    // outside the registry
+  transport::SpaceUsage space;        // measured after any cleaning
   std::vector<std::string> errors;
+  // A warning when the directory has less room left than the domain's
+  // largest segment needs (a publisher restarted now might not fit), or "".
+  std::string SpaceWarning(const transport::ShmOptions& options) const;
   bool healthy() const { return registry.empty() && orphans.empty(); }
   // What doctor's exit code says: something is stale (and was not
   // cleaned), something could not be checked, or something is there that
@@ -106,8 +111,8 @@ std::string TopicListText(const std::vector<TopicRow>& topics);
 std::string TopicListJson(const transport::ShmOptions& o, const std::vector<TopicRow>& topics);
 std::string TopicInfoText(const TopicDetail& topic);
 std::string TopicInfoJson(const TopicDetail& topic);
-std::string DoctorText(const DoctorReport& report);
-std::string DoctorJson(const DoctorReport& report);
+std::string DoctorText(const transport::ShmOptions& o, const DoctorReport& report);
+std::string DoctorJson(const transport::ShmOptions& o, const DoctorReport& report);
 
 // A process start time (clock ticks after boot, /proc/<pid>/stat field 22)
 // as a wall-clock time, using this host's boot time; nullopt when unknown.

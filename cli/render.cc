@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "cli/inspect.h"
+#include "cli/rates.h"
 #include "cli/verbs.h"
 #include "nlohmann/json.hpp"
 
@@ -281,7 +282,7 @@ DoctorLists Lists(const DoctorReport& r) {
 
 }  // namespace
 
-std::string DoctorText(const DoctorReport& r) {
+std::string DoctorText(const ShmOptions& o, const DoctorReport& r) {
   std::string out;
   const char* verb = r.cleaned ? "removed" : "found";
   auto section = [&](const char* what, const std::vector<std::string>& items) {
@@ -316,10 +317,18 @@ std::string DoctorText(const DoctorReport& r) {
   } else if (!r.cleaned && !r.healthy()) {
     out += "run `ringcast doctor --clean` to remove what can be removed\n";
   }
+  absl::StrAppend(&out, "shared memory: this domain holds ",
+                  HumanBytes(static_cast<double>(r.space.domain_bytes)), " in ",
+                  r.space.domain_files, r.space.domain_files == 1 ? " file" : " files", "; ",
+                  o.dir, " has ", HumanBytes(static_cast<double>(r.space.free_bytes)),
+                  " free of ", HumanBytes(static_cast<double>(r.space.total_bytes)), "\n");
+  if (const std::string w = r.SpaceWarning(o); !w.empty()) {
+    absl::StrAppend(&out, "warning: ", w, "\n");
+  }
   return out;
 }
 
-std::string DoctorJson(const DoctorReport& r) {
+std::string DoctorJson(const ShmOptions& o, const DoctorReport& r) {
   const DoctorLists l = Lists(r);
   return JsonLine({{"cleaned", r.cleaned},
                    {"healthy", r.healthy()},
@@ -335,7 +344,16 @@ std::string DoctorJson(const DoctorReport& r) {
                    {"anomalies", r.orphans.anomalies},
                    {"corrupt_pools", r.orphans.corrupt_pools},
                    {"dead_tokens", r.orphans.dead_tokens},
-                   {"errors", r.errors}});
+                   {"errors", r.errors},
+                   {"space",
+                    {{"dir", o.dir},
+                     {"domain_bytes", r.space.domain_bytes},
+                     {"domain_files", r.space.domain_files},
+                     {"largest", r.space.largest},
+                     {"largest_bytes", r.space.largest_bytes},
+                     {"free_bytes", r.space.free_bytes},
+                     {"total_bytes", r.space.total_bytes},
+                     {"warning", r.SpaceWarning(o)}}}});
 }
 
 }  // namespace ringcast::cli

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 
@@ -90,6 +92,29 @@ std::vector<std::string> NamesWithStem(const ShmOptions& options, absl::string_v
   ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+SpaceUsage MeasureSpace(const ShmOptions& options) {
+  SpaceUsage u;
+  for (const std::string& name : NamesWithStem(options, DomainStem(options))) {
+    struct stat st {};
+    if (::lstat(absl::StrCat(options.dir, name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    const std::uint64_t bytes = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    u.domain_bytes += bytes;
+    ++u.domain_files;
+    if (bytes > u.largest_bytes) {
+      u.largest_bytes = bytes;
+      u.largest = name;
+    }
+  }
+  struct statvfs vfs {};
+  if (::statvfs(options.dir.c_str(), &vfs) == 0) {
+    u.free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    u.total_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  }
+  return u;
 }
 
 std::string DomainStem(const ShmOptions& options) {

@@ -38,6 +38,19 @@ std::string DomainStem(const ShmOptions& options);
 // sorted, each with its leading '/'. Empty if the directory is unreadable.
 std::vector<std::string> NamesWithStem(const ShmOptions& options, absl::string_view stem);
 
+// How much of options.dir a domain holds, and how much is left.
+struct SpaceUsage {
+  std::uint64_t domain_bytes = 0;   // allocated by the domain's regular files
+  std::uint64_t domain_files = 0;
+  std::string largest;              // the name of its largest file ("" if none)
+  std::uint64_t largest_bytes = 0;
+  std::uint64_t free_bytes = 0;     // free in options.dir for an unprivileged user
+  std::uint64_t total_bytes = 0;    // options.dir's size
+};
+// Counts allocated blocks (not file lengths: the registry's descriptor
+// space is a hole until used), by lstat, so a planted FIFO is never opened.
+SpaceUsage MeasureSpace(const ShmOptions& options);
+
 // The topic segment's name (validates topic and options).
 absl::StatusOr<std::string> TopicSegmentName(const ShmOptions& options,
                                              absl::string_view topic);

@@ -441,6 +441,14 @@ TEST(CliTest, DoctorReportsThenCleansWhatTheDeadLeft) {
   // The ghost's Writer::Create already swept the talker's liveness file.
   EXPECT_GE(j.at("dead_tokens").size(), 1u) << r.out;
   EXPECT_FALSE(FilesWithPrefix(kShmDir, o.prefix + ".").empty()) << "a look changes nothing";
+  // What the domain holds of /dev/shm: the registry and the three topics at least.
+  const Json& space = j.at("space");
+  EXPECT_GE(space.at("domain_files").get<std::uint64_t>(), 4u) << r.out;
+  EXPECT_GT(space.at("domain_bytes").get<std::uint64_t>(), 0u) << r.out;
+  EXPECT_GE(space.at("domain_bytes").get<std::uint64_t>(),
+            space.at("largest_bytes").get<std::uint64_t>()) << r.out;
+  EXPECT_GT(space.at("total_bytes").get<std::uint64_t>(), 0u) << r.out;
+  EXPECT_EQ(space.at("warning").get<std::string>(), "") << r.out;
 
   r = RunCli(With(Base(o), {"doctor", "--clean", "--json"}));
   EXPECT_EQ(r.code, 0) << r.out << r.err;
@@ -453,6 +461,9 @@ TEST(CliTest, DoctorReportsThenCleansWhatTheDeadLeft) {
   r = RunCli(With(Base(o), {"doctor"}));
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "nothing stale")) << r.out;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "shared memory: this domain holds 0 B in 0 files; /dev/shm has "))
+      << r.out;
 }
 
 // CPU seconds (user + system) process `pid` has used, from /proc.
@@ -540,7 +551,7 @@ TEST(CliTest, CorruptEntriesAreBoundedNotTrusted) {
   ep->node_index.store(0xffffffffu);
   ep->kind.store(77);
   for (auto& w : ep->topic) w.store(~std::uint64_t{0});  // no NUL anywhere
-  type->descriptor_size.store(0xffffffffu);               // far past the entry
+  type->descriptor_size.store(0xffffffffu);               // far past the slot
 
   const discovery::RegistrySnapshot after = reg.Read();
   ASSERT_EQ(after.endpoints.size(), 1u);

@@ -27,6 +27,7 @@
 #include "tests/idl/idl_test_util.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
+#include "transport/names.h"
 #include "transport/pool.h"
 
 namespace ringcast {
@@ -82,7 +83,9 @@ TYPED_TEST_SUITE(RoundTripTest, MsgsTypes);
 TYPED_TEST(RoundTripTest, EveryFieldAcrossProcessesInlineAndPooled) {
   using T = TypeParam;
   const Context ctx = TestContext();
-  const Qos qos = Qos().set_max_message_size(1 << 20).set_depth(8);
+  // One subscriber: a pool of 8 + 2 x 2 + 4 chunks of 1 MiB fits a container's /dev/shm.
+  const Qos qos = Qos().set_max_message_size(1 << 20).set_depth(8).set_max_subscribers(2)
+                      .set_max_held_samples(2);
   const std::uint64_t seed = T::kTypeHash;
   absl::StatusOr<Node> node = Node::Create(ctx, "reader");
   ASSERT_TRUE(node.ok()) << node.status();
@@ -313,6 +316,40 @@ TEST(TypedTest, CorruptPooledBufferIsAnErrorForThatSampleAndTheNextArrives) {
   s = absl::CancelledError("released");
   sub = absl::CancelledError("closed");
   pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+// A container's /dev/shm is 64 MiB unless told otherwise: a domain's
+// registry and twenty small topics at default QoS, each with a publisher,
+// a subscriber and a sample, take less than half of it.
+TEST(FootprintTest, RegistryAndTwentySmallTopicsAtDefaultQosFitInHalfOf64MiB) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "footprint");
+  ASSERT_TRUE(node.ok()) << node.status();
+  std::vector<Publisher<msgs::String>> pubs;
+  std::vector<Subscriber<msgs::String>> subs;
+  ringcast::msgs::String hello;
+  hello.set_data("hello");
+  for (int i = 0; i < 20; ++i) {
+    const std::string topic = absl::StrFormat("/footprint/t%d", i);
+    absl::StatusOr<Publisher<msgs::String>> pub = node->CreatePublisher<msgs::String>(topic);
+    ASSERT_TRUE(pub.ok()) << pub.status();
+    absl::StatusOr<Subscriber<msgs::String>> sub = node->CreateSubscriber<msgs::String>(topic);
+    ASSERT_TRUE(sub.ok()) << sub.status();
+    ASSERT_TRUE(pub->Publish(hello).ok());
+    pubs.push_back(*std::move(pub));
+    subs.push_back(*std::move(sub));
+  }
+  const transport::SpaceUsage used = transport::MeasureSpace(ctx.shm());
+  EXPECT_GE(used.domain_files, 21u);  // the registry, 20 topics (and pools, liveness files)
+  EXPECT_LE(used.domain_bytes, std::uint64_t{32} << 20)
+      << used.domain_bytes << " bytes in " << used.domain_files << " files, the largest "
+      << used.largest << " with " << used.largest_bytes;
+  std::printf("registry and 20 small topics: %lu bytes in %lu files (largest %s, %lu)\n",
+              used.domain_bytes, used.domain_files, used.largest.c_str(), used.largest_bytes);
+  subs.clear();
+  pubs.clear();
   node = absl::CancelledError("closed");
   ExpectNothingLeft(ctx);
 }
