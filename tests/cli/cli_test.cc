@@ -27,6 +27,7 @@
 #include "ringcast/msgs/imu.ringcast.h"
 #include "ringcast/msgs/string.ringcast.h"
 #include "ringcast/node.h"
+#include "tests/support/cli_support.h"
 #include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
@@ -50,92 +51,12 @@ using ::ringcast::testing::QosOf;
 using ::ringcast::testing::StartChild;
 using ::ringcast::testing::WaitChild;
 
-constexpr absl::Duration kCliTimeout = absl::Seconds(60);
-
-struct Spawned {
-  pid_t pid = -1;
-  int out = -1;
-  int err = -1;
-};
-
-// Starts the CLI with `args`; RINGCAST_DOMAIN is set to `env_domain`
-// unless it is empty.
-Spawned Spawn(const std::vector<std::string>& args, const std::string& env_domain = "") {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    if (env_domain.empty()) {
-      ::unsetenv("RINGCAST_DOMAIN");
-    } else {
-      ::setenv("RINGCAST_DOMAIN", env_domain.c_str(), 1);
-    }
-    std::vector<char*> argv;
-    static char name[] = "ringcast";
-    argv.push_back(name);
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(RINGCAST_CLI_PATH, argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  return {pid, out[0], err[0]};
-}
-
-// Reads from `fd` until `until` returns true for what was read so far, EOF,
-// or the deadline. Returns what was read.
-std::string ReadUntil(int fd, absl::Time deadline,
-                      const std::function<bool(const std::string&)>& until) {
-  std::string got;
-  char buf[4096];
-  while (!until(got)) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
-    if (r <= 0) continue;
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
-  return got;
-}
-
-int Reap(pid_t pid, absl::Time deadline) {
-  int status = 0;
-  for (;;) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (absl::Now() > deadline) {
-      KillChild(pid);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result RunCli(const std::vector<std::string>& args, const std::string& env_domain = "") {
-  const Spawned s = Spawn(args, env_domain);
-  Result r;
-  if (s.pid <= 0) return r;
-  const absl::Time deadline = absl::Now() + kCliTimeout;
-  r.out = ReadUntil(s.out, deadline, [](const std::string&) { return false; });
-  r.err = ReadUntil(s.err, deadline, [](const std::string&) { return false; });
-  ::close(s.out);
-  ::close(s.err);
-  r.code = Reap(s.pid, deadline);
-  return r;
-}
+using Spawned = ::ringcast::testing::CliChild;
+using Result = ::ringcast::testing::CliResult;
+using ::ringcast::testing::ReadUntil;
+using ::ringcast::testing::RunCli;
+using ::ringcast::testing::ReapCli;
+using ::ringcast::testing::SpawnCli;
 
 using Json = nlohmann::json;
 
@@ -487,7 +408,7 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
   absl::StatusOr<Node> me = MakeNode(o, "watched");
   ASSERT_TRUE(me.ok()) << me.status();
   for (const int sig : {SIGINT, SIGTERM}) {
-    const Spawned w = Spawn(With(Base(o), {"topic", "list", "--watch", "--json"}));
+    const Spawned w = SpawnCli(With(Base(o), {"topic", "list", "--watch", "--json"}));
     ASSERT_GT(w.pid, 0);
     const auto lines = [](int n) {
       return [n](const std::string& s) { return std::count(s.begin(), s.end(), '\n') >= n; };
@@ -517,7 +438,7 @@ TEST(CliTest, WatchRedrawsOnChangeSleepsWhileIdleAndStopsOnSignals) {
     pub->Close();
     // Ctrl-C (or SIGTERM) ends it cleanly and promptly.
     ASSERT_EQ(::kill(w.pid, sig), 0);
-    EXPECT_EQ(Reap(w.pid, absl::Now() + absl::Seconds(30)), 0) << "signal " << sig;
+    EXPECT_EQ(ReapCli(w.pid, absl::Now() + absl::Seconds(30)), 0) << "signal " << sig;
     ::close(w.out);
     ::close(w.err);
   }

@@ -35,6 +35,7 @@
 #include "ringcast/msgs/time.ringcast.h"
 #include "ringcast/node.h"
 #include "tests/support/core_support.h"
+#include "tests/support/cli_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/topic_config.h"
@@ -43,7 +44,6 @@
 #error "RINGCAST_CLI_PATH must name the built ringcast binary"
 #endif
 
-extern char** environ;
 
 namespace ringcast::cli {
 namespace {
@@ -59,96 +59,12 @@ using ::ringcast::testing::WaitChild;
 
 constexpr absl::Duration kTimeout = absl::Seconds(60);
 
-struct Spawned {
-  pid_t pid = -1;
-  int out = -1;
-  int err = -1;
-};
+using Spawned = ::ringcast::testing::CliChild;
+using Result = ::ringcast::testing::CliResult;
+using ::ringcast::testing::ReadUntil;
 
-// Starts the CLI with `args` and an environment without RINGCAST_DOMAIN and
-// RINGCAST_CONFIG. Everything the child needs is built before fork().
-Spawned Spawn(const std::vector<std::string>& args) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (!absl::StartsWith(*e, "RINGCAST_DOMAIN=") && !absl::StartsWith(*e, "RINGCAST_CONFIG=")) {
-      env.emplace_back(*e);
-    }
-  }
-  std::vector<char*> envp;
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string name = "ringcast";
-  std::vector<std::string> argv_s = args;
-  std::vector<char*> argv{name.data()};
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    ::execve(RINGCAST_CLI_PATH, argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  return {pid, out[0], err[0]};
-}
-
-// Reads `fd` until `until` holds for what was read, EOF or `deadline`.
-std::string ReadUntil(int fd, absl::Time deadline,
-                      const std::function<bool(const std::string&)>& until) {
-  std::string got;
-  char buf[65536];
-  while (!until(got)) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) continue;
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
-  return got;
-}
-std::string ReadAll(int fd, absl::Time deadline) {
-  return ReadUntil(fd, deadline, [](const std::string&) { return false; });
-}
-
-// The exit code (128+signal if killed); -1, and the child killed, if it
-// does not end by `deadline`.
-int Reap(pid_t pid, absl::Time deadline) {
-  int status = 0;
-  for (;;) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 || absl::Now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-Result Finish(const Spawned& s) {
-  Result r;
-  const absl::Time deadline = absl::Now() + kTimeout;
-  r.out = ReadAll(s.out, deadline);
-  r.err = ReadAll(s.err, deadline);
-  ::close(s.out);
-  ::close(s.err);
-  r.code = Reap(s.pid, deadline);
-  return r;
-}
+Spawned Spawn(const std::vector<std::string>& args) { return ::ringcast::testing::SpawnCli(args); }
+Result Finish(const Spawned& s) { return ::ringcast::testing::FinishCli(s, kTimeout); }
 
 class EchoPubTest : public ::testing::Test {
  protected:

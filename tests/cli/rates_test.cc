@@ -25,6 +25,7 @@
 #include "ringcast/msgs/string.ringcast.h"
 #include "ringcast/ringcast.h"
 #include "tests/support/core_support.h"
+#include "tests/support/cli_support.h"
 #include "tests/support/test_support.h"
 #include "transport/inspect.h"
 #include "transport/liveness.h"
@@ -44,87 +45,23 @@ using ::ringcast::testing::UniqueOptions;
 using Json = nlohmann::json;
 namespace flat = ::ringcast::msgs::flat;
 
-constexpr absl::Duration kCliTimeout = absl::Seconds(60);
+using Spawned = ::ringcast::testing::CliChild;
+using Result = ::ringcast::testing::CliResult;
+using ::ringcast::testing::kCliTimeout;
+using ::ringcast::testing::ReadUntil;
 
-struct Spawned {
-  pid_t pid = -1;
-  int out = -1;
-  int err = -1;
-};
-
-// Starts the CLI on `o`'s prefix with `args`. The environment is passed
-// whole to execve (no setenv between fork and exec: publisher threads run).
+// The CLI on `o`'s prefix with `args`.
+std::vector<std::string> OnPrefix(const transport::ShmOptions& o, std::vector<std::string> args) {
+  args.insert(args.begin(), absl::StrCat("--prefix=", o.prefix));
+  return args;
+}
 Spawned Spawn(const transport::ShmOptions& o, const std::vector<std::string>& args) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
-  std::vector<std::string> all = {"ringcast", absl::StrCat("--prefix=", o.prefix)};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  char* envp[] = {nullptr};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    ::execve(RINGCAST_CLI_PATH, argv.data(), envp);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  return {pid, out[0], err[0]};
+  return ::ringcast::testing::SpawnCli(OnPrefix(o, args));
 }
-
-// Reads `fd` until `until` holds for what was read, EOF or the deadline.
-std::string ReadUntil(int fd, absl::Time deadline,
-                      const std::function<bool(const std::string&)>& until) {
-  std::string got;
-  char buf[4096];
-  while (!until(got)) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) continue;
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
-  return got;
-}
-
-// The exit code (128 + signal if killed), or -1 after the deadline.
-int Reap(pid_t pid, absl::Time deadline) {
-  int status = 0;
-  for (;;) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) break;
-    if (absl::Now() > deadline) {
-      KillChild(pid);
-      return -1;
-    }
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the CLI to its end (bounded by kCliTimeout).
 Result RunCli(const transport::ShmOptions& o, const std::vector<std::string>& args) {
-  const Spawned s = Spawn(o, args);
-  Result r;
-  if (s.pid <= 0) return r;
-  const absl::Time deadline = absl::Now() + kCliTimeout;
-  r.out = ReadUntil(s.out, deadline, [](const std::string&) { return false; });
-  r.err = ReadUntil(s.err, deadline, [](const std::string&) { return false; });
-  ::close(s.out);
-  ::close(s.err);
-  r.code = Reap(s.pid, deadline);
-  return r;
+  return ::ringcast::testing::RunCli(OnPrefix(o, args));
 }
+int Reap(pid_t pid, absl::Time deadline) { return ::ringcast::testing::ReapCli(pid, deadline); }
 
 // The last of the JSON lines in `out` (a live verb prints one per report).
 Json LastReport(const std::string& out) {

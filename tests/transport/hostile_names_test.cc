@@ -41,6 +41,7 @@
 #include "nlohmann/json.hpp"
 #include "ringcast/node.h"
 #include "tests/support/core_support.h"
+#include "tests/support/cli_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
@@ -379,47 +380,13 @@ absl::StatusOr<ringcast::Node> MakeNode(const ShmOptions& o, const char* name) {
   return ringcast::Node::Create(*ctx, name);
 }
 
-// One run of the built `ringcast` binary, killed by SIGALRM (inherited
-// across exec) if it has not finished after kChildTimeout.
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-  absl::Duration took = absl::InfiniteDuration();
-  std::string command;
-};
-
+// One run of the built `ringcast` binary on `o`'s prefix, killed if it has
+// not finished after kChildTimeout.
+using CliRun = ::ringcast::testing::CliResult;
 CliRun RunCli(const ShmOptions& o, const std::vector<std::string>& verb) {
-  CliRun r;
-  std::vector<std::string> args = {"ringcast", absl::StrCat("--prefix=", o.prefix)};
+  std::vector<std::string> args = {absl::StrCat("--prefix=", o.prefix)};
   args.insert(args.end(), verb.begin(), verb.end());
-  r.command = absl::StrJoin(args, " ");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return r;
-  const absl::Time start = absl::Now();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    ::unsetenv("RINGCAST_DOMAIN");
-    ::alarm(static_cast<unsigned>(absl::ToInt64Seconds(kChildTimeout)));
-    ::execv(RINGCAST_CLI_PATH, argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  const absl::Time deadline = start + kChildTimeout + absl::Seconds(5);
-  std::vector<std::string> got = ReadAll({out[0], err[0]}, deadline);
-  ::close(out[0]);
-  ::close(err[0]);
-  r.code = WaitChild(pid, std::max(deadline - absl::Now(), absl::Seconds(1)));
-  r.took = absl::Now() - start;
-  r.out = std::move(got[0]);
-  r.err = std::move(got[1]);
-  return r;
+  return ::ringcast::testing::RunCli(args, "", kChildTimeout);
 }
 
 int CountOf(const std::string& text, const std::string& what) {
