@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "cli/verbs.h"
+#include "ringcast/context.h"
 #include "transport/names.h"
 
 #ifndef RINGCAST_VERSION
@@ -96,22 +97,33 @@ int Main(int argc, char** argv) {
   app.fallthrough();
   app.set_help_flag("-h,--help", "print this help and exit (every verb has its own --help)");
   app.set_version_flag("--version", "ringcast " RINGCAST_VERSION, "print the version and exit");
-  app.footer("The domain is --domain, else $RINGCAST_DOMAIN, else 0. Errors are one line on "
-             "stderr; the exit code is 2 for a usage error, 1 for any other.");
+  app.footer("Domain, prefix, directory and group are what a program of the domain would use: "
+             "the flags, else $RINGCAST_DOMAIN, else the YAML file (--config or $RINGCAST_CONFIG), else "
+             "domain 0 in /dev/shm. Errors are one line on stderr; the exit code is 2 for a "
+             "usage error, 1 for any other.");
 
   Globals globals;
   std::uint32_t domain = 0;
+  std::string prefix = globals.options.prefix, dir = globals.options.dir;
   CLI::Option* domain_flag =
-      app.add_option("--domain", domain, "the domain, 0..65535 (default: $RINGCAST_DOMAIN, else 0)")
+      app.add_option("--domain", domain,
+                     "the domain, 0..65535 (default: $RINGCAST_DOMAIN, else the config's, else 0)")
           ->type_name("N")
           ->check([](const std::string& text) { return DomainProblem(text); });
-  app.add_option("--prefix", globals.options.prefix,
-                 "first part of every segment name ([A-Za-z0-9_-], 1..64 characters)")
-      ->type_name("P")
-      ->capture_default_str();
-  app.add_option("--dir", globals.options.dir, "the directory that holds the segments")
-      ->type_name("D")
-      ->capture_default_str();
+  CLI::Option* prefix_flag =
+      app.add_option("--prefix", prefix,
+                     "first part of every segment name ([A-Za-z0-9_-], 1..64 characters)")
+          ->type_name("P")
+          ->capture_default_str();
+  CLI::Option* dir_flag =
+      app.add_option("--dir", dir, "the directory that holds the segments")
+          ->type_name("D")
+          ->capture_default_str();
+  std::string config;
+  CLI::Option* config_flag =
+      app.add_option("--config", config,
+                     "the YAML file the domain's programs read (default: $RINGCAST_CONFIG)")
+          ->type_name("FILE");
 
   std::function<int()> run;
   Verbs verbs;
@@ -139,17 +151,16 @@ int Main(int argc, char** argv) {
     return UsageError(Explain(app, e));
   }
 
-  if (domain_flag->count() > 0) {
-    globals.options.domain = domain;
-  } else if (const char* env = std::getenv("RINGCAST_DOMAIN"); env != nullptr && *env != '\0') {
-    if (std::string problem = DomainProblem(env); !problem.empty()) {
-      return UsageError(absl::StrCat("RINGCAST_DOMAIN=", problem));
-    }
-    globals.options.domain = static_cast<std::uint32_t>(std::atoi(env));
-  }
-  if (absl::Status s = transport::ValidateShmOptions(globals.options); !s.ok()) {
-    return UsageError(std::string(s.message()));
-  }
+  // Where to look: what Context::Create gives any program of the domain
+  // (defaults, $RINGCAST_CONFIG, $RINGCAST_DOMAIN), with the flags as code.
+  ::ringcast::ContextOptions where;
+  if (config_flag->count() > 0) where.config_file = config;
+  if (domain_flag->count() > 0) where.overrides.domain = domain;
+  if (prefix_flag->count() > 0) where.overrides.shm_prefix = prefix;
+  if (dir_flag->count() > 0) where.overrides.shm_dir = dir;
+  absl::StatusOr<::ringcast::Context> context = ::ringcast::Context::Create(where);
+  if (!context.ok()) return UsageError(std::string(context.status().message()));
+  globals.options = context->shm();
   if (!run) {
     const CLI::App* at = Deepest(app);
     if (at == &app) return UsageError(absl::StrCat("a verb is needed: ", VerbNames(&app)));

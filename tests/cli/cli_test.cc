@@ -279,6 +279,46 @@ TEST(CliTest, DomainComesFromTheFlagOrTheEnvironment) {
   EXPECT_TRUE(ParseOrFail(r.out).at("nodes").empty()) << r.out;
 }
 
+// The CLI looks where the domain's programs look: the YAML file's domain,
+// prefix and group unless a flag or RINGCAST_DOMAIN says otherwise.
+TEST(CliTest, WhereToLookComesFromTheConfigFileToo) {
+  transport::ShmOptions o = UniqueOptions();
+  o.domain = 9;
+  absl::StatusOr<Node> me = MakeNode(o, "nine");
+  ASSERT_TRUE(me.ok()) << me.status();
+  const std::string file = absl::StrCat(::testing::TempDir(), "/", o.prefix, ".yaml");
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f, "domain: 9\nshm:\n  prefix: %s\n", o.prefix.c_str());
+    std::fclose(f);
+  }
+  Result r = RunCli({"--config", file, "node", "list", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ParseOrFail(r.out).at("domain").get<std::int64_t>(), 9);
+  EXPECT_EQ(ParseOrFail(r.out).at("nodes").size(), 1u) << r.out;
+  // RINGCAST_DOMAIN and the flag win over the file.
+  r = RunCli({"--config", file, "node", "list", "--json"}, "8");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(ParseOrFail(r.out).at("nodes").empty()) << r.out;
+  r = RunCli({"--config", file, "--domain=8", "node", "list", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(ParseOrFail(r.out).at("nodes").empty()) << r.out;
+  // A bad file is one line naming it, as for any program.
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fprintf(f, "domian: 9\n");
+    std::fclose(f);
+  }
+  r = RunCli({"--config", file, "node", "list"});
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, file)) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "domian")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  std::remove(file.c_str());
+}
+
 // One line on stderr, nothing on stdout, a non-zero exit.
 void ExpectOneLineError(const Result& r, int code, const std::string& mentions) {
   EXPECT_EQ(r.code, code) << r.out << r.err;
