@@ -5,6 +5,8 @@
 #include "ringcast/config.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "ringcast/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "discovery/registry.h"
 #include "transport/names.h"
@@ -529,32 +532,55 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file)
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot read configuration file '", path, "'"));
+  const std::string what = absl::StrCat("configuration file '", path, "'");
+  // O_NONBLOCK: opening a FIFO never waits for a writer. A regular file
+  // reads as always; a pipe (RINGCAST_CONFIG=<(...)) is read to its end,
+  // each wait for data bounded, so a FIFO nobody writes is an error, not
+  // a hang.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", what));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+    ::close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not a regular file or a pipe; valid a YAML file"));
   }
-  // Read to the end rather than trust st_size, so a pipe (RINGCAST_CONFIG=<(...)) works too.
+  constexpr absl::Duration kPipeTimeout = absl::Seconds(2);
+  const absl::Time deadline = absl::Now() + kPipeTimeout;
   std::string text;
   char buffer[16384];
+  absl::Status status;
   for (;;) {
+    if (S_ISFIFO(st.st_mode)) {
+      pollfd p{fd, POLLIN, 0};
+      const absl::Duration left = deadline - absl::Now();
+      const int ready = left <= absl::ZeroDuration()
+                            ? 0
+                            : ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        status = absl::DeadlineExceededError(absl::StrCat(
+            what, " is a pipe nobody finished writing within ",
+            absl::FormatDuration(kPipeTimeout), "; valid a YAML file, or a pipe that is written"));
+        break;
+      }
+    }
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(error,
-                                 absl::StrCat("cannot read configuration file '", path, "'"));
+      status = absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", what));
+      break;
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
     if (text.size() > kMaxConfigBytes) {
-      ::close(fd);
-      return absl::InvalidArgumentError(
-          absl::StrCat("configuration file '", path, "' is larger than ", kMaxConfigBytes >> 20,
-                       " MiB; valid a YAML file of a few KiB"));
+      status = absl::InvalidArgumentError(absl::StrCat(
+          what, " is larger than ", kMaxConfigBytes >> 20, " MiB; valid a YAML file of a few KiB"));
+      break;
     }
   }
   ::close(fd);
+  if (!status.ok()) return status;
   return ParseConfig(text, path);
 }
 

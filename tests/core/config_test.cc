@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -441,6 +442,29 @@ TEST_F(LoadConfigFileTest, ADirectoryIsAnError) {
   const absl::Status s = LoadConfigFile(dir_).status();
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("'", dir_, "'")));
+}
+
+// A FIFO nobody writes (planted, or a writer that never comes) is an error
+// within a few seconds, never a hang; a pipe that is written is read.
+TEST_F(LoadConfigFileTest, AFifoNobodyWritesIsAnErrorNotAHang) {
+  const std::string path = absl::StrCat(dir_, "/fifo.yaml");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  files_.push_back(path);
+  const absl::Time start = absl::Now();
+  const absl::Status s = LoadConfigFile(path).status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("'", path, "' is a pipe nobody finished")));
+
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  const std::string text = "domain: 5\n";
+  ASSERT_EQ(::write(p[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(p[1]);
+  const absl::StatusOr<Config> piped = LoadConfigFile(absl::StrCat("/dev/fd/", p[0]));
+  ::close(p[0]);
+  ASSERT_TRUE(piped.ok()) << piped.status();
+  EXPECT_EQ(piped->domain, 5u);
 }
 
 TEST_F(LoadConfigFileTest, AHugeFileIsRefused) {
