@@ -14,6 +14,7 @@ targets=(
   "idl_validate_fuzz idl_fuzz_seeds"
   "idl_descriptor_fuzz idl_fuzz_seeds"
   "discovery_registry_fuzz"
+  "mcap_reader_fuzz mcap_fuzz_seeds"
 )
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
