@@ -11,6 +11,7 @@ void AddEchoVerb(const Verbs& verbs);   // topic echo (echo.cc)
 void AddPubVerb(const Verbs& verbs);    // topic pub (pub.cc)
 void AddRateVerbs(const Verbs& verbs);  // topic hz, bw, delay (rates.cc)
 void AddTopVerb(const Verbs& verbs);    // top (top.cc)
+void AddRecordVerbs(const Verbs& verbs);  // record, play, bag info/recover (record.cc)
 
 }  // namespace ringcast::cli
 

@@ -8,6 +8,7 @@ void AddLiveVerbs(const Verbs& verbs) {
   AddPubVerb(verbs);
   AddRateVerbs(verbs);
   AddTopVerb(verbs);
+  AddRecordVerbs(verbs);
 }
 
 }  // namespace ringcast::cli

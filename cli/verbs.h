@@ -6,6 +6,7 @@
 //   ringcast [--domain N] [--prefix P] [--dir D] node list|info ...
 //   ringcast [...] topic list|info|echo|hz|bw|delay|pub ...
 //   ringcast [...] type list|show ...   ringcast [...] top   ringcast [...] doctor
+//   ringcast [...] record|play ...   ringcast bag info|recover ...
 //
 // Errors are one line on stderr ("ringcast: ...") and exit 1; usage errors
 // exit 2. Long-running verbs stop cleanly on SIGINT and SIGTERM.
@@ -33,7 +34,7 @@ struct Globals {
 // passes them here. Each Add* adds its verbs and, for the one parsed,
 // sets `*run` to its action (the exit code it returns is the process's).
 struct Verbs {
-  CLI::App* app = nullptr;    // the root: `top`, `doctor`
+  CLI::App* app = nullptr;    // the root: `top`, `doctor`, `record`, `play`, `bag`
   CLI::App* node = nullptr;   // `node ...`
   CLI::App* topic = nullptr;  // `topic ...`
   CLI::App* type = nullptr;   // `type ...`
@@ -43,7 +44,8 @@ struct Verbs {
 
 // node list/info, topic list/info, type list/show, doctor (graph_verbs.cc).
 void AddGraphVerbs(const Verbs& verbs);
-// topic echo/hz/bw/delay/pub and top (live verbs, one file each).
+// topic echo/hz/bw/delay/pub, top, record, play and bag (live verbs, one
+// file each).
 void AddLiveVerbs(const Verbs& verbs);
 
 // Prints "ringcast: <message>" on stderr and returns 1.

@@ -82,5 +82,5 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libabsl-dev, libprotobuf-dev, libprotoc-dev, protobuf-compiler, libyaml-cpp-dev")
+    "libabsl-dev, libprotobuf-dev, libprotoc-dev, protobuf-compiler, libyaml-cpp-dev, liblz4-1, libzstd1, zlib1g")
 include(CPack)
