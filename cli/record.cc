@@ -338,8 +338,9 @@ int RunBagInfo(const BagArgs& args) {
   }
   std::vector<std::string> comp_names;
   for (const auto& [c, unused] : compressions) comp_names.push_back(c);
-  std::printf("messages:    %llu in %u chunks (%s)\n",
+  std::printf("messages:    %llu in %u chunk%s (%s)\n",
               static_cast<unsigned long long>(st.message_count), st.chunk_count,
+              st.chunk_count == 1 ? "" : "s",
               comp_names.empty() ? "-" : absl::StrJoin(comp_names, ", ").c_str());
   std::printf("topics:\n");
   for (const Json& t : topics) {
