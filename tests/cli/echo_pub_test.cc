@@ -78,20 +78,8 @@ class EchoPubTest : public ::testing::Test {
     if (!ctx.ok()) return ctx.status();
     return Node::Create(*ctx, name);
   }
-  // Waits until an endpoint of `kind` on `topic` has its transport entry.
   bool WaitForEndpoint(const std::string& topic, discovery::EndpointKind kind) const {
-    const absl::Time deadline = absl::Now() + kTimeout;
-    while (absl::Now() < deadline) {
-      if (absl::StatusOr<discovery::Registry> reg = discovery::Registry::Observe(o_); reg.ok()) {
-        for (const discovery::EndpointRecord& e : reg->Read(false).endpoints) {
-          if (e.topic == topic && e.kind == kind && e.transport_index != discovery::kNoTransport) {
-            return true;
-          }
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
+    return ::ringcast::testing::WaitForEndpoint(o_, topic, kind);
   }
   // Files of the prefix other than this process's own liveness file.
   std::vector<std::string> Leftovers() const {

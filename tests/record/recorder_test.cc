@@ -38,6 +38,7 @@
 #include "ringcast/msgs/time.ringcast.h"
 #include "ringcast/ringcast.h"
 #include "tests/idl/idl_test_util.h"
+#include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 
 namespace ringcast::record {
@@ -65,10 +66,7 @@ class TempDir {
 };
 
 Context MakeContext() {
-  ContextOptions o;
-  o.config_file = "";
-  o.overrides.shm_prefix = ::ringcast::testing::UniquePrefix();
-  absl::StatusOr<Context> c = Context::Create(o);
+  absl::StatusOr<Context> c = ::ringcast::testing::ContextFor(UniqueOptions());
   EXPECT_TRUE(c.ok()) << c.status();
   return *c;
 }

@@ -1,6 +1,6 @@
 // tests/support/core_support.h: what tests that make endpoints through
 // core's public API (ringcast::Node) need on top of test_support.h: a
-// Context on a test's own ShmOptions, and the type and QoS of an endpoint
+// Context on a test's own ShmOptions, a wait for an endpoint to join, and the type and QoS of an endpoint
 // of opaque bytes whose topic segment is exactly a transport::TopicConfig.
 //
 // Header-only, and apart from test_support.h, so that ringcast_test_support
@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "discovery/registry.h"
 #include "ringcast/context.h"
 #include "ringcast/qos.h"
@@ -67,6 +69,25 @@ inline TypeSupport BytesType(const transport::TopicConfig& c, std::string_view d
   t.head_size = 8;
   t.fixed_size = false;
   return t;
+}
+
+// Waits until an endpoint of `kind` on `topic` has its transport entry in
+// `options`' registry (it can then see or be seen); false after `timeout`.
+inline bool WaitForEndpoint(const transport::ShmOptions& options, const std::string& topic,
+                            discovery::EndpointKind kind,
+                            absl::Duration timeout = absl::Seconds(60)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (absl::StatusOr<discovery::Registry> reg = discovery::Registry::Observe(options); reg.ok()) {
+      for (const discovery::EndpointRecord& e : reg->Read(false).endpoints) {
+        if (e.topic == topic && e.kind == kind && e.transport_index != discovery::kNoTransport) {
+          return true;
+        }
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return false;
 }
 
 }  // namespace ringcast::testing
