@@ -771,7 +771,9 @@ absl::StatusOr<std::unique_ptr<McapReader>> McapReader::Open(const std::string& 
   impl->file.name = path;
   int fd;
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO planted at `path` is refused below (not a regular
+    // file) instead of waiting for ever for a writer.
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open(", path, ")"));
   struct stat st;

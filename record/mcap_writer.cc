@@ -11,6 +11,7 @@
 // section's CRC. The thread's first error sticks: it is returned by the
 // next call and by Close().
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <lz4frame.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -480,9 +481,19 @@ absl::StatusOr<std::unique_ptr<McapWriter>> McapWriter::Create(const std::string
   impl->options.chunk_size = static_cast<std::size_t>(
       std::min<std::uint64_t>(options.chunk_size, internal::kMaxChunkRecords));
   do {
-    impl->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // O_NONBLOCK: a FIFO at `path` fails (ENXIO, or the check below)
+    // instead of waiting for ever for a reader.
+    impl->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                      0644);
   } while (impl->fd < 0 && errno == EINTR);
   if (impl->fd < 0) return ErrnoError(errno, "create", path);
+  struct stat st;
+  if (::fstat(impl->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a regular file; a recording is written to one"));
+  }
+  // Regular files ignore O_NONBLOCK; clear it so that nothing depends on it.
+  if (const int fl = ::fcntl(impl->fd, F_GETFL); fl >= 0) ::fcntl(impl->fd, F_SETFL, fl & ~O_NONBLOCK);
 
   std::string head(internal::kMagic, sizeof(internal::kMagic));
   const std::size_t at = BeginRecord(&head, internal::kHeader);

@@ -7,6 +7,7 @@
 #include "record/mcap.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -969,6 +970,20 @@ TEST(McapTest, OpenNamesThePathInDataLoss) {
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(st.message(),
               HasSubstr(absl::StrCat(path, ": offset ", ci.chunk_start_offset, ": chunk record")));
+}
+
+// A FIFO planted where a recording is read or written is an error at once,
+// not an open() that waits for ever for its other end.
+TEST(McapTest, AFifoAtThePathIsAnErrorNotAHang) {
+  TempDir dir;
+  const std::string fifo = dir.File("planted.mcap");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<std::unique_ptr<McapReader>> r = McapReader::Open(fifo);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(fifo));
+  absl::StatusOr<std::unique_ptr<McapWriter>> w = McapWriter::Create(fifo, WriterOptions());
+  EXPECT_FALSE(w.ok());
+  EXPECT_THAT(std::string(w.status().message()), HasSubstr(fifo));
 }
 
 }  // namespace
