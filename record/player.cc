@@ -1,8 +1,6 @@
 // record/player.cc: MCAP messages back to flat samples, on time.
 #include "record/player.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "record/convert.h"
+#include "record/recorder.h"
 #include "transport/status_macros.h"
 #include "ringcast/node.h"
 #include "ringcast/raw.h"
@@ -22,14 +21,6 @@ namespace {
 // The longest a player sleeps before looking at `stop` again.
 constexpr absl::Duration kSleepSlice = absl::Milliseconds(50);
 constexpr absl::Duration kProgressEvery = absl::Milliseconds(100);
-
-bool Matches(const std::vector<std::string>& patterns, const std::string& topic) {
-  if (patterns.empty()) return true;
-  for (const std::string& p : patterns) {
-    if (p == topic || fnmatch(p.c_str(), topic.c_str(), 0) == 0) return true;
-  }
-  return false;
-}
 
 // The publisher's QoS as `ringcast record` wrote it into the channel.
 Qos QosOf(const Channel& c) {
@@ -106,7 +97,7 @@ absl::StatusOr<std::unique_ptr<Player>> Player::Create(const Context& context,
   for (const auto& [id, c] : summary.channels) all.push_back(c.topic);
   for (const std::string& p : options.topics) {
     if (std::none_of(all.begin(), all.end(), [&](const std::string& t) {
-          return Matches({p}, t);
+          return TopicMatches({p}, t);
         })) {
       return absl::InvalidArgumentError(absl::StrCat(options.path, " has no topic matching ", p,
                                                      "; its topics: ", absl::StrJoin(all, ", ")));
@@ -116,7 +107,7 @@ absl::StatusOr<std::unique_ptr<Player>> Player::Create(const Context& context,
   if (!node.ok()) return node.status();
   impl->node.emplace(*std::move(node));
   for (const auto& [id, c] : summary.channels) {
-    if (!Matches(options.topics, c.topic)) continue;
+    if (!TopicMatches(options.topics, c.topic)) continue;
     auto schema = summary.schemas.find(c.schema_id);
     if (schema == summary.schemas.end() || schema->second.encoding != "protobuf" ||
         c.message_encoding != "protobuf") {

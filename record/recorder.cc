@@ -43,14 +43,6 @@ std::uint64_t RealtimeNs() {
          static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-bool Matches(const std::vector<std::string>& patterns, const std::string& topic) {
-  if (patterns.empty()) return true;
-  for (const std::string& p : patterns) {
-    if (p == topic || fnmatch(p.c_str(), topic.c_str(), 0) == 0) return true;
-  }
-  return false;
-}
-
 // The channel metadata playback needs to make the same publisher again.
 std::map<std::string, std::string> ChannelMetadata(std::uint64_t type_hash,
                                                    const std::optional<discovery::QosSummary>& qos) {
@@ -66,6 +58,14 @@ std::map<std::string, std::string> ChannelMetadata(std::uint64_t type_hash,
 }
 
 }  // namespace
+
+bool TopicMatches(const std::vector<std::string>& patterns, const std::string& topic) {
+  if (patterns.empty()) return true;
+  for (const std::string& p : patterns) {
+    if (p == topic || fnmatch(p.c_str(), topic.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
 
 std::string SplitPath(const std::string& path, int index) {
   std::string stem = path;
@@ -459,7 +459,7 @@ absl::Status Recorder::Discover() {
   m.seen_generation = generation;
   std::lock_guard<std::mutex> lock(m.mu);
   for (const discovery::GraphTopic& g : graph->topics) {
-    if (g.publishers == 0 || !Matches(m.options.topics, g.topic)) continue;
+    if (g.publishers == 0 || !TopicMatches(m.options.topics, g.topic)) continue;
     m.Subscribe(g, *graph);
   }
   std::sort(m.stats.topics.begin(), m.stats.topics.end(),

@@ -97,6 +97,10 @@ class Recorder {
   std::unique_ptr<Impl> impl_;
 };
 
+// True if `topic` is one of `patterns` or matches one as a glob (fnmatch);
+// every topic matches an empty list. What record and play select by.
+bool TopicMatches(const std::vector<std::string>& patterns, const std::string& topic);
+
 // Files of a split recording: <stem>_<index>.mcap.
 std::string SplitPath(const std::string& path, int index);
 
