@@ -187,7 +187,11 @@ TEST_P(RecordEveryType, EveryShippedTypeReadsBackFieldByFieldHereAndInTypeScript
   std::vector<Stream> streams = EveryType();
   for (Stream& s : streams) {
     Qos qos;
-    if (s.topic == "/every/image") qos.set_max_message_size(1 << 20).set_depth(4);
+    // A pool of 16 chunks of 1 MiB (depth + subscribers x held + 4), so
+    // that the test fits a 64 MiB /dev/shm.
+    if (s.topic == "/every/image") {
+      qos.set_max_message_size(1 << 20).set_depth(4).set_max_subscribers(4).set_max_held_samples(2);
+    }
     absl::StatusOr<RawPublisher> pub = node->CreateRawPublisher(s.topic, s.support, qos);
     ASSERT_TRUE(pub.ok()) << pub.status();
     s.publisher.emplace(*std::move(pub));
@@ -517,12 +521,11 @@ TEST(RecorderTest, AKilledRecorderLeavesAFileReadableUpToItsLastCompleteChunk) {
     }
   });
   // Wait for its subscriber, then publish; kill once chunks are on disk.
+  // Its subscriber must be in the topic segment (not only registered), or
+  // the first samples would be published before it could see them.
+  ASSERT_TRUE(::ringcast::testing::WaitForEndpoint(ctx.shm(), "/killed",
+                                                   discovery::EndpointKind::kSubscriber, kTimeout));
   const absl::Time deadline = absl::Now() + kTimeout;
-  while (absl::Now() < deadline) {
-    auto snap = discovery::Registry::Observe(ctx.shm());
-    if (snap.ok() && snap->Read().endpoints.size() >= 2) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
   for (int i = 0; i < 2000; ++i) {
     auto m = std::make_unique<msgs::String>();
     m->set_data(absl::StrCat("line ", i, " ", std::string(i % 50, 'z')));
