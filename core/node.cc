@@ -160,13 +160,6 @@ absl::StatusOr<Qos> Node::ResolveQos(std::string_view topic, const TypeSupport& 
   Qos q = declared;
   q.Overlay(configured).Overlay(qos);
   FillDefaults(type, &q);
-  if (*q.reliability == ReliabilityPolicy::kReliable) {
-    return absl::UnimplementedError(absl::StrCat(
-        "QoS of ", internal::ToAbsl(topic),
-        ": reliable delivery is not implemented in this version of ringcast; use best effort "
-        "(the default) and watch losses with `ringcast topic info ",
-        internal::ToAbsl(topic), "`"));
-  }
   if (absl::Status s = transport::ValidateTopicConfig(ToTopicConfig(q, type)); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("QoS of ", internal::ToAbsl(topic),
                                                    " for type ", internal::ToAbsl(type.type_name),
@@ -182,8 +175,11 @@ absl::StatusOr<RawPublisher> Node::CreateRawPublisher(std::string_view topic,
   discovery::Registry& r = state_->registry;
   RINGCAST_ASSIGN_OR_RETURN(const discovery::EntryHandle entry,
                             Register(*state_, discovery::EndpointKind::kPublisher, topic, type, q));
-  absl::StatusOr<transport::Writer> w =
-      transport::Writer::Create(r.options(), internal::ToAbsl(topic), ToTopicConfig(q, type));
+  transport::WriterOptions wo;
+  wo.reliable_timeout = *q.reliable_timeout;
+  wo.keep_history = *q.durability == DurabilityPolicy::kTransientLocal;
+  absl::StatusOr<transport::Writer> w = transport::Writer::Create(
+      r.options(), internal::ToAbsl(topic), ToTopicConfig(q, type), wo);
   if (!w.ok()) {
     r.RemoveEndpoint(entry);
     return w.status();
@@ -203,6 +199,7 @@ absl::StatusOr<RawSubscriber> Node::CreateRawSubscriber(std::string_view topic,
                             Register(*state_, discovery::EndpointKind::kSubscriber, topic, type, q));
   transport::ReaderOptions ro;
   ro.transient_local = *q.durability == DurabilityPolicy::kTransientLocal;
+  ro.reliable = *q.reliability == ReliabilityPolicy::kReliable;
   absl::StatusOr<transport::Reader> rd =
       transport::Reader::Create(r.options(), internal::ToAbsl(topic), ToTopicConfig(q, type), ro);
   if (!rd.ok()) {

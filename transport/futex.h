@@ -13,6 +13,13 @@
 
 namespace ringcast::transport {
 
+// One pause of a spin-wait loop (lets the sibling hyper-thread run).
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 // Sleeps while `word` holds `expected`, at most `timeout`. Returns OK when
 // woken or when the word no longer holds `expected` (possibly spuriously:
 // callers re-check their condition), DeadlineExceeded on timeout.

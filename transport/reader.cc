@@ -30,12 +30,6 @@ std::int64_t StampDiff(std::uint64_t found, std::uint64_t expected) {
                                         : static_cast<std::int64_t>(d);
 }
 
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 // A reader lapped again and again while re-reading gives up for this call
 // and tries again at the next; the writer cannot starve it for longer.
 constexpr int kMaxLapRetries = 8;
@@ -110,7 +104,8 @@ absl::StatusOr<Reader> Reader::Create(const ShmOptions& options, absl::string_vi
   // last user leaves its dead owners' liveness files. Sweep the domain.
   SweepDeadTokens(options);
   const std::uint32_t flags =
-      reader_options.transient_local ? internal::kSubscriberTransientLocal : 0;
+      (reader_options.transient_local ? internal::kSubscriberTransientLocal : 0) |
+      (reader_options.reliable ? internal::kSubscriberReliable : 0);
   absl::StatusOr<TopicSegment::SubscriberClaim> claim = t->ClaimSubscriber(token, flags);
   if (!claim.ok()) {
     t->Leave();
@@ -143,11 +138,13 @@ Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClai
     r.index = i;
     r.slots = topic_->slots(i);
     r.hot = &topic_->ring_hot(i);
+    r.wait = &topic_->ring_wait(i);
     // Acquire: pairs with the claimer's release of kActive.
     UpdateRing(r, rc.state.load(std::memory_order_acquire));
     // Relaxed: our own entry, whose start ClaimSubscriber wrote (before
     // the entry turned active, so that no publisher skips us).
     r.cursor = cursors_[i].load(std::memory_order_relaxed);
+    r.shared_cursor = r.cursor;
   }
   RebuildPolled();
 }
@@ -171,6 +168,8 @@ Reader& Reader::operator=(Reader&& other) noexcept {
     received_ = other.received_;
     lost_ = other.lost_;
     pending_lost_ = other.pending_lost_;
+    batching_ = other.batching_;
+    batch_buffer_ = std::move(other.batch_buffer_);
     counters_ = other.counters_;
     cursors_ = other.cursors_;
     held_ = std::move(other.held_);
@@ -314,6 +313,7 @@ void Reader::RebuildPolled() {
 void Reader::CountLost(std::uint64_t n) {
   lost_ += n;
   pending_lost_ += n;
+  if (batching_) return;  // TakeBatch stores once for the batch
   // Relaxed: a counter for observers; we are its only writer.
   counters_->lost.store(lost_, std::memory_order_relaxed);
 }
@@ -328,9 +328,45 @@ void Reader::Deliver(Ring& ring, std::uint64_t seq, std::int64_t publish_ns,
   pending_lost_ = 0;
   ring.cursor = seq + 1;
   ++received_;
-  // Relaxed: counters and cursor are for observers; we are the writer.
+  if (batching_) return;  // TakeBatch stores once for the batch
+  // Relaxed: a counter for observers; we are the writer.
   counters_->received.store(received_, std::memory_order_relaxed);
-  cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
+  StoreCursor(ring);
+}
+
+void Reader::StoreCursor(Ring& ring) {
+  if (batching_ || ring.shared_cursor == ring.cursor) return;
+  ring.shared_cursor = ring.cursor;
+  // Release: pairs with the publisher's acquire load of our cursor (a
+  // reliable publisher's room, a pooled publisher's early return of
+  // chunks). Our copy of the sample and our reference to its chunk come
+  // before it, so nothing we still read is overwritten or freed.
+  cursors_[ring.index].store(ring.cursor, std::memory_order_release);
+  if (options_.reliable) WakePublisher(ring);
+}
+
+void Reader::StoreCursors() {
+  for (Ring& r : rings_) {
+    if (r.shared_cursor == r.cursor) continue;
+    r.shared_cursor = r.cursor;
+    // Release: as in StoreCursor.
+    cursors_[r.index].store(r.cursor, std::memory_order_release);
+    if (options_.reliable) WakePublisher(r);
+  }
+}
+
+void Reader::WakePublisher(Ring& ring) {
+  // Seq_cst fence: pairs with a held publisher's fence between raising
+  // `waiting` and re-reading our cursor. Either it sees our new cursor, or
+  // we see its flag here and wake it: a wake-up is never lost. Paid by
+  // reliable readers only.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Relaxed: ordered by the fence; the line stays shared (the publisher
+  // writes it only while it waits).
+  if (ring.wait->waiting.load(std::memory_order_relaxed) == 0) return;
+  // Release: the woken publisher re-reads our cursor after its wait.
+  ring.wait->wake.fetch_add(1, std::memory_order_release);
+  FutexWake(ring.wait->wake);
 }
 
 template <typename Buffer>
@@ -361,7 +397,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
       // Recycled before we got our reference (or unreadable): lost.
       if (p == nullptr || ref.size > p->chunk_size() || !p->Acquire(ref)) {
         ring.cursor = seq + 1;
-        cursors_[ring.index].store(ring.cursor, std::memory_order_relaxed);
+        StoreCursor(ring);
         CountLost(1);
         continue;
       }
@@ -376,6 +412,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
         // Corrupt (or a pooled reference this reader cannot follow yet):
         // never read past the slot; count it lost and move on.
         ring.cursor = seq + 1;
+        StoreCursor(ring);
         CountLost(1);
         continue;
       }
@@ -403,7 +440,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
     if (oldest <= seq) oldest = seq + 1;  // a corrupt head must not stall us
     CountLost(oldest - seq);
     ring.cursor = oldest;
-    cursors_[ring.index].store(oldest, std::memory_order_relaxed);
+    StoreCursor(ring);
   }
   return ReadResult::kEmpty;
 }
@@ -475,6 +512,39 @@ absl::StatusOr<bool> Reader::Take(Sample* sample) {
     sample->pooled_data_ = held_->pools[held_slot]->chunk(held_->refs[held_slot].index);
   }
   return true;
+}
+
+absl::StatusOr<std::size_t> Reader::TakeBatch(std::size_t max, BatchFn fn) {
+  std::size_t n = 0;
+  batching_ = true;
+  absl::Status status;
+  SampleInfo info;
+  while (n < max) {
+    // Each pooled sample passes through a held slot while `fn` reads it,
+    // so a crash mid-batch still returns its chunk.
+    const int held_slot = held_->FreeSlot();
+    if (held_slot < 0 && !held_->pools.empty()) {
+      status = NoFreeSlot();
+      break;
+    }
+    const ReadResult r = Next(&batch_buffer_, &info, held_slot);
+    if (r == ReadResult::kEmpty) break;
+    ++n;
+    if (r == ReadResult::kPooled) {
+      const ChunkPool& pool = *held_->pools[held_slot];
+      fn({pool.chunk(held_->refs[held_slot].index), info.size}, info);
+      held_->Release(held_slot);
+    } else {
+      fn({batch_buffer_.data(), info.size}, info);
+    }
+  }
+  batching_ = false;
+  // Relaxed: counters for observers; we are their only writer.
+  counters_->received.store(received_, std::memory_order_relaxed);
+  counters_->lost.store(lost_, std::memory_order_relaxed);
+  StoreCursors();
+  if (!status.ok() && n == 0) return status;
+  return n;
 }
 
 absl::StatusOr<std::optional<Sample>> Reader::TakeSample() {

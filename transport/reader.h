@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/chunk_ref.h"
@@ -37,6 +38,7 @@ class ChunkPool;
 class TopicSegment;
 namespace internal {
 struct RingHot;
+struct RingWait;
 struct SubscriberCounters;
 }  // namespace internal
 
@@ -44,6 +46,10 @@ struct ReaderOptions {
   // Transient-local durability: start `depth` samples back on every ring
   // that exists when the reader is created, instead of at its head.
   bool transient_local = false;
+  // Reliable: publishers never overwrite a sample this reader has not
+  // taken; they wait for it (up to their reliable timeout) instead. While
+  // it lives and does not take, it holds every publisher of the topic.
+  bool reliable = false;
   // How long Wait() polls before it sleeps on the doorbell. Zero sleeps at
   // once (an idle subscriber then costs no CPU at all).
   absl::Duration spin = absl::Microseconds(20);
@@ -142,6 +148,15 @@ class Reader {
   // held is released first; on false it is empty.
   absl::StatusOr<bool> Take(Sample* sample);
 
+  // Takes up to `max` samples in order, calling `fn(bytes, info)` for each,
+  // with one update of the shared cursors and counters (and at most one
+  // wake of each held publisher) for the whole batch; loss is reported in
+  // `info.lost_before` exactly as by Take. Pooled samples are read in
+  // place in their chunk, valid during the call only. Returns how many it
+  // delivered. `fn` must not use this Reader.
+  using BatchFn = absl::FunctionRef<void(absl::Span<const std::byte>, const SampleInfo&)>;
+  absl::StatusOr<std::size_t> TakeBatch(std::size_t max, BatchFn fn);
+
   // True when Take would deliver a sample.
   bool HasData();
 
@@ -186,8 +201,10 @@ class Reader {
     };
     Owner owners[kOwnerHistory];
     bool active = false;               // owned by a live publisher
+    std::uint64_t shared_cursor = 0;   // the cursor last stored in our entry
     std::byte* slots = nullptr;
     internal::RingHot* hot = nullptr;
+    internal::RingWait* wait = nullptr;
   };
   enum class ReadResult { kEmpty, kSample, kPooled };
 
@@ -212,6 +229,11 @@ class Reader {
   void PrunePools();
   bool RingHasData(const Ring& ring) const;
   void CountLost(std::uint64_t n);
+  // Stores ring.cursor in our entry (deferred to the end of a batch), and
+  // wakes the ring's publisher if it waits on us (reliable readers).
+  void StoreCursor(Ring& ring);
+  void StoreCursors();
+  void WakePublisher(Ring& ring);
   void Close();
 
   std::unique_ptr<TopicSegment> topic_;
@@ -228,6 +250,8 @@ class Reader {
   std::uint64_t received_ = 0;
   std::uint64_t lost_ = 0;
   std::uint64_t pending_lost_ = 0;        // reported with the next sample
+  bool batching_ = false;                 // inside TakeBatch: stores deferred
+  std::vector<std::byte> batch_buffer_;   // TakeBatch's inline copies
   internal::SubscriberCounters* counters_ = nullptr;
   std::atomic<std::uint64_t>* cursors_ = nullptr;
   std::shared_ptr<internal::HeldChunks> held_;

@@ -30,7 +30,9 @@ inline constexpr std::uint64_t kSegmentMagic = 0x5453414347474E52;  // "RNGGCAST
 // 2: entries take their token before leaving Free (entry_state.h); rings
 // and subscriber entries count anomalies.
 // 3: the header's `initialised` futex word, which openers wait on.
-inline constexpr std::uint32_t kLayoutVersion = 3;
+// 4: a ring's RingWait line (reliable publishers sleep on it) and
+// RingHot::retained_from (chunks the ring gave back early).
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::size_t kCacheLine = 64;  // ABI: not hardware_*_size
 
 enum class SegmentKind : std::uint32_t { kRegistry = 1, kTopic = 2, kPool = 3 };

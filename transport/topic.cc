@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "transport/futex.h"
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
@@ -322,12 +324,36 @@ absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
     for (std::uint32_t r = 0; r < geometry_.max_publishers; ++r) {
       // Acquire: samples below head are complete.
       const std::uint64_t head = ring_hot(r).head.load(std::memory_order_acquire);
-      const std::uint64_t back = head > geometry_.depth ? head - geometry_.depth : 0;
+      std::uint64_t back = head > geometry_.depth ? head - geometry_.depth : 0;
+      // History starts where the ring still holds its samples' chunks
+      // (older ones went back to the pool once every subscriber had passed
+      // them). Relaxed: a stale value only starts us earlier, and what we
+      // then find recycled is counted lost, never read.
+      back = std::clamp(ring_hot(r).retained_from.load(std::memory_order_relaxed), back, head);
       // Relaxed: published by Activate's release.
       start[r].store(transient ? back : head, std::memory_order_relaxed);
     }
     if (!internal::Activate(sc, claim.epoch)) continue;  // taken from us: corrupt
-    h.subscriber_generation.fetch_add(1, std::memory_order_release);
+    // Seq_cst: a reliable subscriber's bump must precede its second look at
+    // the heads below, like a publisher's head store precedes its look at
+    // this generation (Writer::SubscribersChanged).
+    h.subscriber_generation.fetch_add(1, std::memory_order_seq_cst);
+    if (flags & internal::kSubscriberReliable) {
+      // A publisher that has not seen the bump yet may have overwritten
+      // samples from our start on. It sees the bump before it writes past
+      // what we read now, so start no earlier than what it cannot have
+      // overwritten: it never passes an unread sample of ours from here.
+      for (std::uint32_t r = 0; r < geometry_.max_publishers; ++r) {
+        // Acquire: samples below head are complete.
+        const std::uint64_t head = ring_hot(r).head.load(std::memory_order_acquire);
+        const std::uint64_t safe = head + 1 > geometry_.depth ? head + 1 - geometry_.depth : 0;
+        // Relaxed: our own entry; the publisher's acquire of the cursor
+        // only needs it eventually, and until then it holds back more.
+        if (start[r].load(std::memory_order_relaxed) < safe) {
+          start[r].store(safe, std::memory_order_relaxed);
+        }
+      }
+    }
     return claim;
   }
   return absl::ResourceExhaustedError(absl::StrCat(
@@ -369,6 +395,21 @@ void TopicSegment::ReleaseSubscriber(const SubscriberClaim& claim) {
   FreeSubscriberEntry(claim.index);
   if (internal::ReleaseEntry(subscriber_control(claim.index), claim.epoch, claim.token)) {
     header().subscriber_generation.fetch_add(1, std::memory_order_release);
+    WakeHeldPublishers();
+  }
+}
+
+void TopicSegment::WakeHeldPublishers() const {
+  // Seq_cst: pairs with a held publisher's fence between raising `waiting`
+  // and re-reading the generation: it sees our release or we see its flag.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  for (std::uint32_t r = 0; r < geometry_.max_publishers; ++r) {
+    internal::RingWait& w = ring_wait(r);
+    // Relaxed: ordered by the fence above.
+    if (w.waiting.load(std::memory_order_relaxed) == 0) continue;
+    // Release: the woken publisher's re-read sees the entry freed.
+    w.wake.fetch_add(1, std::memory_order_release);
+    FutexWake(w.wake);
   }
 }
 
@@ -477,6 +518,7 @@ int TopicSegment::ReclaimDead() {
         })) {
       header().subscriber_generation.fetch_add(1, std::memory_order_release);
       ++freed;
+      WakeHeldPublishers();  // a dead reliable subscriber may have held one
     }
   }
   UnlinkDrainedPools();

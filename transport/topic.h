@@ -63,8 +63,13 @@ class TopicSegment {
   internal::RingHot& ring_hot(std::uint32_t i) const {
     return *reinterpret_cast<internal::RingHot*>(ring(i) + sizeof(internal::RingControl));
   }
+  internal::RingWait& ring_wait(std::uint32_t i) const {
+    return *reinterpret_cast<internal::RingWait*>(ring(i) + sizeof(internal::RingControl) +
+                                                  sizeof(internal::RingHot));
+  }
   std::byte* slots(std::uint32_t i) const {
-    return ring(i) + sizeof(internal::RingControl) + sizeof(internal::RingHot);
+    return ring(i) + sizeof(internal::RingControl) + sizeof(internal::RingHot) +
+           sizeof(internal::RingWait);
   }
   // REQUIRES: i < geometry().max_subscribers.
   std::byte* subscriber(std::uint32_t i) const {
@@ -140,6 +145,9 @@ class TopicSegment {
       : topic_(std::move(topic)), options_(std::move(options)),
         segment_(std::move(segment)), geometry_(std::move(geometry)) {}
   void FreeSubscriberEntry(std::uint32_t index);
+  // Wakes every publisher asleep waiting for a reliable subscriber, after
+  // an entry was freed: the one that held it back may be gone.
+  void WakeHeldPublishers() const;
   void ReturnHeldChunks(std::uint32_t index);
 
   std::string topic_;

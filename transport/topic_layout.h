@@ -28,7 +28,7 @@
 //   280  40   reserved
 //   320  64   sleeping[8]           bit i of word i/64: subscriber i sleeps
 //
-// Ring (ring_stride bytes): RingControl | RingHot | depth slots.
+// Ring (ring_stride bytes): RingControl | RingHot | RingWait | depth slots.
 // Slot (slot_size bytes):
 //   0    8    word        bits 63..24: stamp, the low 40 bits of 2*seq+1
 //                         while sample `seq` is written, 2*seq+2 once
@@ -95,8 +95,17 @@ static_assert(std::is_standard_layout_v<TopicHeader> &&
 static_assert(sizeof(TopicHeader) == 384);
 static_assert(offsetof(TopicHeader, type_hash) == 128);
 static_assert(offsetof(TopicHeader, depth) == 136);
+static_assert(offsetof(TopicHeader, slot_size) == 140);
+static_assert(offsetof(TopicHeader, max_publishers) == 144);
+static_assert(offsetof(TopicHeader, max_subscribers) == 148);
+static_assert(offsetof(TopicHeader, max_held_samples) == 152);
 static_assert(offsetof(TopicHeader, max_message_size) == 160);
+static_assert(offsetof(TopicHeader, rings_offset) == 168);
+static_assert(offsetof(TopicHeader, ring_stride) == 176);
+static_assert(offsetof(TopicHeader, subscribers_offset) == 184);
 static_assert(offsetof(TopicHeader, subscriber_stride) == 192);
+static_assert(offsetof(TopicHeader, subscriber_generation) == 264);
+static_assert(offsetof(TopicHeader, next_endpoint_id) == 272);
 static_assert(offsetof(TopicHeader, ring_generation) == 256,
               "generations sit on their own line, apart from the config");
 static_assert(offsetof(TopicHeader, sleeping) == 320,
@@ -129,6 +138,9 @@ struct alignas(kCacheLine) RingControl {
 };
 static_assert(sizeof(RingControl) == 128);
 static_assert(offsetof(RingControl, token) == 8);
+static_assert(offsetof(RingControl, publisher_id) == 16);
+static_assert(offsetof(RingControl, start_seq) == 24);
+static_assert(offsetof(RingControl, owner_pid) == 32);
 static_assert(offsetof(RingControl, anomalies) == 56);
 static_assert(offsetof(RingControl, owner_start_time) == 40);
 static_assert(offsetof(RingControl, pool_id) == 48);
@@ -137,20 +149,42 @@ static_assert(offsetof(RingControl, owners) == 64);
 // Line 2 of a ring: written by its one publisher on every publish, read by
 // observers and by lapped subscribers.
 //   0 head (next sequence to write), 8 bytes (payload bytes ever published
-//   on this ring), 16 last_publish_ns.
+//   on this ring), 16 last_publish_ns, 24 retained_from (the oldest
+//   sequence whose chunk the ring still holds: older pooled samples were
+//   passed by every subscriber and their chunks went back to the pool).
 struct alignas(kCacheLine) RingHot {
   std::atomic<std::uint64_t> head;
   std::atomic<std::uint64_t> bytes;
   std::atomic<std::int64_t> last_publish_ns;
-  std::uint8_t reserved[40];
+  std::atomic<std::uint64_t> retained_from;
+  std::uint8_t reserved[32];
 };
 static_assert(sizeof(RingHot) == 64);
+static_assert(offsetof(RingHot, bytes) == 8);
+static_assert(offsetof(RingHot, last_publish_ns) == 16);
+static_assert(offsetof(RingHot, retained_from) == 24);
+
+// Line 3 of a ring: how a publisher held back by a reliable subscriber
+// sleeps. Written by the publisher only while it waits (so reliable
+// subscribers, who read `waiting` after every advance, keep the line
+// shared and cached), and by a reliable subscriber only to wake it.
+//   0 wake (futex word: reliable subscribers add one when they advance
+//   while `waiting` is set), 4 waiting (non-zero while the publisher is
+//   about to sleep or sleeps).
+struct alignas(kCacheLine) RingWait {
+  std::atomic<std::uint32_t> wake;
+  std::atomic<std::uint32_t> waiting;
+  std::uint8_t reserved[56];
+};
+static_assert(sizeof(RingWait) == 64);
+static_assert(offsetof(RingWait, waiting) == 4);
 
 struct SlotHeader {
   std::atomic<std::uint64_t> word;
   std::atomic<std::int64_t> publish_ns;
 };
 static_assert(sizeof(SlotHeader) == kSlotHeaderSize);
+static_assert(offsetof(SlotHeader, publish_ns) == 8);
 
 inline constexpr std::uint64_t StampOf(std::uint64_t x) { return x & kStampMask; }
 inline constexpr std::uint64_t SlotWord(std::uint64_t stamp, std::uint32_t size) {
@@ -174,6 +208,10 @@ struct alignas(kCacheLine) SubscriberControl {
 };
 static_assert(sizeof(SubscriberControl) == 64);
 static_assert(offsetof(SubscriberControl, token) == 8);
+static_assert(offsetof(SubscriberControl, subscriber_id) == 16);
+static_assert(offsetof(SubscriberControl, owner_pid) == 24);
+static_assert(offsetof(SubscriberControl, flags) == 28);
+static_assert(offsetof(SubscriberControl, owner_start_time) == 32);
 static_assert(offsetof(SubscriberControl, anomalies) == 40);
 inline constexpr std::uint32_t kSubscriberReliable = 1u << 0;
 inline constexpr std::uint32_t kSubscriberTransientLocal = 1u << 1;
@@ -184,7 +222,7 @@ struct alignas(kCacheLine) Doorbell {
   std::atomic<std::uint32_t> word;
   std::uint8_t reserved[60];
 };
-static_assert(sizeof(Doorbell) == 64);
+static_assert(sizeof(Doorbell) == 64 && offsetof(Doorbell, word) == 0);
 
 // Line 2 onward: written by the subscriber on every take, read by anyone.
 //   0 received, 8 lost, 16 cursors[max_publishers], then held[max_held]:
@@ -196,12 +234,14 @@ struct SubscriberCounters {
   std::atomic<std::uint64_t> lost;
 };
 static_assert(sizeof(SubscriberCounters) == 16);
+static_assert(offsetof(SubscriberCounters, lost) == 8);
 
 inline constexpr std::uint64_t kSubscriberCountersOffset = 128;
 inline constexpr std::uint64_t kSubscriberCursorsOffset = 144;
 
 inline constexpr std::uint64_t RingStride(std::uint32_t depth, std::uint32_t slot_size) {
-  return sizeof(RingControl) + sizeof(RingHot) + std::uint64_t{depth} * slot_size;
+  return sizeof(RingControl) + sizeof(RingHot) + sizeof(RingWait) +
+         std::uint64_t{depth} * slot_size;
 }
 inline constexpr std::uint64_t SubscriberStride(std::uint32_t max_publishers,
                                                 std::uint32_t max_held) {

@@ -1,5 +1,6 @@
 #include "transport/writer.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <utility>
@@ -32,7 +33,13 @@ void ChunkLoan::Drop() {
 }
 
 absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_view topic,
-                                      const TopicConfig& config) {
+                                      const TopicConfig& config,
+                                      const WriterOptions& writer_options) {
+  if (writer_options.reliable_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "publisher on ", topic, ": reliable_timeout ",
+        absl::FormatDuration(writer_options.reliable_timeout), " must be positive"));
+  }
   RINGCAST_ASSIGN_OR_RETURN(const std::uint64_t token, ProcessToken(options));
   RINGCAST_ASSIGN_OR_RETURN(TopicSegment segment, TopicSegment::Join(options, topic, config));
   auto t = std::make_unique<TopicSegment>(std::move(segment));
@@ -58,7 +65,9 @@ absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_vi
     t->Leave();
     return claim.status();
   }
-  return Writer(std::move(t), *claim, std::move(pool));
+  Writer w(std::move(t), *claim, std::move(pool));
+  w.writer_options_ = writer_options;
+  return w;
 }
 
 Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
@@ -67,6 +76,7 @@ Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim clai
       next_seq_(claim.start_seq) {
   const TopicGeometry& g = topic_->geometry();
   mask_ = g.depth - 1;
+  depth_ = g.depth;
   slot_size_ = g.slot_size;
   inline_capacity_ = g.inline_capacity;
   max_message_size_ = g.max_message_size;
@@ -75,9 +85,14 @@ Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim clai
   last_word_mask_ = in_last == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_last) - 1;
   slots_ = topic_->slots(claim_.index);
   hot_ = &topic_->ring_hot(claim_.index);
+  wait_ = &topic_->ring_wait(claim_.index);
   if (pool_ != nullptr) slot_refs_.resize(g.depth);
+  flushed_ = next_seq_;
+  retained_from_ = next_seq_;  // a new owner holds no reference yet
   // Relaxed: we own the ring; the claim's acquire CAS ordered these.
   bytes_ = hot_->bytes.load(std::memory_order_relaxed);
+  hot_->retained_from.store(retained_from_, std::memory_order_relaxed);
+  wait_->waiting.store(0, std::memory_order_relaxed);
 }
 
 Writer::Writer(Writer&& other) noexcept { *this = std::move(other); }
@@ -100,7 +115,17 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     last_word_mask_ = other.last_word_mask_;
     slots_ = other.slots_;
     hot_ = other.hot_;
+    wait_ = other.wait_;
     loaned_slot_ = std::exchange(other.loaned_slot_, nullptr);
+    writer_options_ = other.writer_options_;
+    depth_ = other.depth_;
+    flushed_ = other.flushed_;
+    ring_refs_ = other.ring_refs_;
+    retained_from_ = other.retained_from_;
+    subscriber_generation_ = other.subscriber_generation_;
+    live_ = std::move(other.live_);
+    reliable_ = std::move(other.reliable_);
+    reliable_floor_ = other.reliable_floor_;
 #if RINGCAST_SLOT_LOAN_COPIES
     slot_buffer_ = std::move(other.slot_buffer_);
 #endif
@@ -123,6 +148,142 @@ void Writer::Close() {
   pool_.reset();
 }
 
+bool Writer::SubscribersChanged() const {
+  // Acquire: pairs with the release bump of every claim and release of a
+  // subscriber entry, so the states and flags read by the rescan are at
+  // least that recent. A reliable subscriber's claim re-reads our head
+  // after its bump (TopicSegment::ClaimSubscriber), and our seq_cst fence
+  // after each head store orders this load after it: either it starts past
+  // what we wrote meanwhile, or we see the bump here before overwriting.
+  return topic_->header().subscriber_generation.load(std::memory_order_acquire) !=
+         subscriber_generation_;
+}
+
+void Writer::RescanSubscribers() {
+  const internal::TopicHeader& h = topic_->header();
+  subscriber_generation_ = h.subscriber_generation.load(std::memory_order_acquire);
+  live_.clear();
+  reliable_.clear();
+  for (std::uint32_t i = 0; i < topic_->geometry().max_subscribers; ++i) {
+    const internal::SubscriberControl& sc = topic_->subscriber_control(i);
+    // Acquire: pairs with Activate's release, after which the entry's
+    // flags and start cursors are written.
+    if (internal::StateOf(sc.state.load(std::memory_order_acquire)) !=
+        internal::EntryState::kActive) {
+      continue;
+    }
+    live_.push_back(i);
+    // Relaxed: ordered by the acquire load of the state above.
+    if (sc.flags.load(std::memory_order_relaxed) & internal::kSubscriberReliable) {
+      reliable_.push_back(i);
+    }
+  }
+  std::uint32_t at = 0;
+  reliable_floor_ = FloorOf(reliable_, &at);
+}
+
+std::uint64_t Writer::FloorOf(const std::vector<std::uint32_t>& entries,
+                              std::uint32_t* at) const {
+  std::uint64_t floor = next_seq_;
+  for (const std::uint32_t i : entries) {
+    // Acquire: pairs with the subscriber's release store of its cursor,
+    // which follows its copy of the sample and its reference to the chunk:
+    // what we overwrite or free below that cursor is no longer read.
+    const std::uint64_t c = topic_->cursors(i)[claim_.index].load(std::memory_order_acquire);
+    // A cursor past our head (stray write) holds nothing back.
+    if (c < floor) {
+      floor = c;
+      *at = i;
+    }
+  }
+  return floor;
+}
+
+absl::Status Writer::ReserveSlow() {
+  if (SubscribersChanged()) RescanSubscribers();
+  if (reliable_.empty() || !Blocked(reliable_floor_)) return absl::OkStatus();
+  std::uint32_t at = 0;
+  reliable_floor_ = FloorOf(reliable_, &at);
+  if (!Blocked(reliable_floor_)) return absl::OkStatus();
+  // Whatever a batch wrote so far must be visible (and its sleepers rung)
+  // before we wait for subscribers to read it.
+  if (flushed_ != next_seq_) Flush(WallNanos());
+  return WaitForRoom();
+}
+
+absl::Status Writer::WaitForRoom() {
+  const absl::Time start = absl::Now();
+  const absl::Duration timeout = writer_options_.reliable_timeout;
+  const absl::Time deadline = start + timeout;
+  const absl::Time spin_end = start + std::min(writer_options_.spin, timeout);
+  std::uint32_t at = 0;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      reliable_floor_ = FloorOf(reliable_, &at);
+      if (!Blocked(reliable_floor_)) return absl::OkStatus();
+      CpuRelax();
+    }
+    if (absl::Now() >= spin_end) break;
+  }
+  // A dead subscriber must stop holding us within the timeout without
+  // anyone's help: between sleeps of at most this long we reclaim the dead.
+  constexpr absl::Duration kLivenessCheck = absl::Milliseconds(5);
+  for (;;) {
+    // Relaxed: the value only has to predate the flag below; a wake after
+    // it changes the word, so FutexWait returns at once.
+    const std::uint32_t seen = wait_->wake.load(std::memory_order_relaxed);
+    // Seq_cst store and fence: pair with the reliable subscriber's fence
+    // between its cursor store and its load of `waiting`. Either it sees
+    // the flag and wakes us, or we see its new cursor below.
+    wait_->waiting.store(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (SubscribersChanged()) RescanSubscribers();
+    reliable_floor_ = FloorOf(reliable_, &at);
+    if (reliable_.empty() || !Blocked(reliable_floor_)) break;
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      // Relaxed: advisory, read by subscribers only to decide to wake us.
+      wait_->waiting.store(0, std::memory_order_relaxed);
+      const internal::SubscriberControl& sc = topic_->subscriber_control(at);
+      return absl::DeadlineExceededError(absl::StrCat(
+          "publish on ", topic_->topic(), " waited ", absl::FormatDuration(timeout),
+          " for reliable subscriber ", sc.subscriber_id.load(std::memory_order_relaxed),
+          " (pid ", sc.owner_pid.load(std::memory_order_relaxed), "), ", next_seq_ - reliable_floor_,
+          " samples behind on a ring of depth ", depth_,
+          "; it is alive but not taking: take faster, raise the depth or the reliable timeout, "
+          "or make it best effort"));
+    }
+    const absl::Status s = FutexWait(wait_->wake, seen, std::min(deadline - now, kLivenessCheck));
+    if (absl::IsDeadlineExceeded(s)) {
+      // Nobody woke us: is whoever holds us still alive?
+      if (topic_->ReclaimDead() > 0) RescanSubscribers();
+    }
+  }
+  wait_->waiting.store(0, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void Writer::DropPassedRefs() {
+  if (SubscribersChanged()) RescanSubscribers();
+  std::uint32_t at = 0;
+  // Every live subscriber passed the samples below `floor` (none = all).
+  const std::uint64_t floor = FloorOf(live_, &at);
+  const std::uint64_t from = std::max(retained_from_, next_seq_ > depth_ ? next_seq_ - depth_ : 0);
+  for (std::uint64_t seq = from; seq < floor; ++seq) {
+    internal::ChunkRef& ref = slot_refs_[seq & mask_];
+    if (ref.pool_id == 0) continue;
+    pool_->Release(std::exchange(ref, {}));
+    --ring_refs_;
+  }
+  if (floor > retained_from_) {
+    retained_from_ = floor;
+    // Relaxed: read by a transient-local subscriber's claim, which starts
+    // no earlier; one that read an older value counts what it finds
+    // recycled as lost, never reads it.
+    hot_->retained_from.store(floor, std::memory_order_relaxed);
+  }
+}
+
 absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
   if (pool_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -139,6 +300,9 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
         "publisher on ", topic_->topic(), " already has ", *loans_,
         " loans outstanding, the most a pool is sized for; publish or drop one first"));
   }
+  // Hot chunks: give back what every subscriber has passed, so that the
+  // LIFO free list hands us the chunk we filled last, still in cache.
+  if (ring_refs_ != 0 && !writer_options_.keep_history) DropPassedRefs();
   std::optional<internal::ChunkRef> ref = pool_->Allocate();
   RINGCAST_FAULT_POINT("pool.loan.allocated");
   if (!ref) {
@@ -166,6 +330,18 @@ absl::Status Writer::SlotOnLoan() const {
       " has its next slot on loan; publish or drop that loan before publishing another"));
 }
 
+void Writer::DropOverwrittenRef() {
+  if (slot_refs_.empty()) return;
+  internal::ChunkRef& ref = slot_refs_[next_seq_ & mask_];
+  if (ref.pool_id == 0) return;
+  // The sample this slot held leaves the ring now. Dropped before the
+  // commit: its readers hold references of their own (a reader that has
+  // none yet finds the generation changed and counts the sample lost, as
+  // it would once the slot is overwritten).
+  pool_->Release(std::exchange(ref, {}));
+  --ring_refs_;
+}
+
 absl::Status Writer::Publish(ChunkLoan&& loan) {
   if (loaned_slot_ != nullptr) return SlotOnLoan();
   if (loan.pool_ == nullptr || loan.pool_ != pool_.get()) {
@@ -173,18 +349,17 @@ absl::Status Writer::Publish(ChunkLoan&& loan) {
         "publish of a chunk loan that is empty or belongs to another publisher than ",
         claim_.publisher_id, " on ", topic_->topic()));
   }
+  RINGCAST_RETURN_IF_ERROR(Reserve());  // the loan stays the caller's on error
   const internal::ChunkRef ref = loan.ref_;
   loan.pool_ = nullptr;  // the loan's reference becomes the ring's
   --*loans_;
   const std::uint64_t words[3] = {ref.pool_id,
                                   internal::PackIndexGeneration(ref.index, ref.generation),
                                   ref.size};
-  internal::ChunkRef& slot_ref = slot_refs_[next_seq_ & mask_];
-  const internal::ChunkRef overwritten = std::exchange(slot_ref, ref);
+  DropOverwrittenRef();
+  slot_refs_[next_seq_ & mask_] = ref;
+  ++ring_refs_;
   Commit(reinterpret_cast<const std::byte*>(words), sizeof words, internal::kPooledSize);
-  // The sample this slot held is gone from the ring: drop the ring's
-  // reference, after the commit so that the subscriber's wait is not.
-  if (overwritten.pool_id != 0) pool_->Release(overwritten);
   bytes_ += ref.size - sizeof words;  // count the message, not the reference
   // Relaxed: statistics for observers.
   hot_->bytes.store(bytes_, std::memory_order_relaxed);
@@ -204,12 +379,38 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
     std::memcpy(loan.data().data(), payload.data(), payload.size());
     return Publish(std::move(loan));
   }
-  internal::ChunkRef overwritten;
-  if (!slot_refs_.empty()) overwritten = std::exchange(slot_refs_[next_seq_ & mask_], {});
+  RINGCAST_RETURN_IF_ERROR(Reserve());
+  DropOverwrittenRef();
   Commit(payload.data(), static_cast<std::uint32_t>(payload.size()),
          static_cast<std::uint32_t>(payload.size()));
-  if (overwritten.pool_id != 0) pool_->Release(overwritten);
   return absl::OkStatus();
+}
+
+absl::Status Writer::PublishBatch(absl::Span<const absl::Span<const std::byte>> batch) {
+  if (loaned_slot_ != nullptr) return SlotOnLoan();
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    if (batch[k].size() > inline_capacity_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sample ", k, " of a batch of ", batch.size(), " on ", topic_->topic(), " has ",
+          batch[k].size(), " bytes, above the inline capacity of ", inline_capacity_,
+          "; a batch carries inline samples only (publish larger ones one by one)"));
+    }
+  }
+  if (batch.empty()) return absl::OkStatus();
+  const std::int64_t now = WallNanos();
+  absl::Status status;
+  for (const absl::Span<const std::byte> payload : batch) {
+    status = Reserve();  // flushes what we wrote before it waits
+    if (!status.ok()) break;
+    DropOverwrittenRef();
+    internal::SlotHeader* slot = BeginSlot();
+    const auto size = static_cast<std::uint32_t>(payload.size());
+    internal::StoreWordsRelaxed(payload.data(), size,
+                                reinterpret_cast<std::atomic<std::uint64_t>*>(slot + 1));
+    SealSlot(slot, size, size, now);
+  }
+  if (flushed_ != next_seq_) Flush(now);
+  return status;
 }
 
 internal::SlotHeader* Writer::BeginSlot() {
@@ -224,18 +425,21 @@ internal::SlotHeader* Writer::BeginSlot() {
   return slot;
 }
 
-void Writer::FinishSlot(internal::SlotHeader* slot, std::uint32_t size,
-                        std::uint32_t size_field) {
+void Writer::SealSlot(internal::SlotHeader* slot, std::uint32_t size, std::uint32_t size_field,
+                      std::int64_t now) {
   const std::uint64_t seq = next_seq_;
-  const std::int64_t now = WallNanos();
   slot->publish_ns.store(now, std::memory_order_relaxed);
   // Release: whoever acquire-loads the even stamp sees size, time and words.
   slot->word.store(internal::SlotWord(2 * seq + 2, size_field), std::memory_order_release);
   RINGCAST_FAULT_POINT("publish.committed");
   next_seq_ = seq + 1;
   bytes_ += size;
+}
+
+void Writer::Flush(std::int64_t now) {
+  flushed_ = next_seq_;
   // Release: whoever acquire-loads head > seq finds slot `seq` complete.
-  hot_->head.store(seq + 1, std::memory_order_release);
+  hot_->head.store(next_seq_, std::memory_order_release);
   // Relaxed: statistics for observers, no ordering needed.
   hot_->bytes.store(bytes_, std::memory_order_relaxed);
   hot_->last_publish_ns.store(now, std::memory_order_relaxed);
@@ -244,6 +448,13 @@ void Writer::FinishSlot(internal::SlotHeader* slot, std::uint32_t size,
   // bit; a wake-up is never lost.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   RingSleepers();
+}
+
+void Writer::FinishSlot(internal::SlotHeader* slot, std::uint32_t size,
+                        std::uint32_t size_field) {
+  const std::int64_t now = WallNanos();
+  SealSlot(slot, size, size_field, now);
+  Flush(now);
 }
 
 void Writer::Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field) {
@@ -258,6 +469,8 @@ absl::StatusOr<absl::Span<std::byte>> Writer::LoanSlot() {
         "publisher ", claim_.publisher_id, " on ", topic_->topic(),
         " already has its next slot on loan; publish or drop that loan first"));
   }
+  RINGCAST_RETURN_IF_ERROR(Reserve());
+  DropOverwrittenRef();
   loaned_slot_ = BeginSlot();
 #if RINGCAST_SLOT_LOAN_COPIES
   slot_buffer_.assign((inline_capacity_ + 7) / 8, 0);
@@ -283,11 +496,8 @@ absl::Status Writer::CommitSlot(std::size_t size) {
   internal::StoreWordsRelaxed(reinterpret_cast<const std::byte*>(slot_buffer_.data()), size,
                               reinterpret_cast<std::atomic<std::uint64_t>*>(loaned_slot_ + 1));
 #endif
-  internal::ChunkRef overwritten;
-  if (!slot_refs_.empty()) overwritten = std::exchange(slot_refs_[next_seq_ & mask_], {});
   FinishSlot(std::exchange(loaned_slot_, nullptr), static_cast<std::uint32_t>(size),
              static_cast<std::uint32_t>(size));
-  if (overwritten.pool_id != 0) pool_->Release(overwritten);
   return absl::OkStatus();
 }
 
@@ -300,7 +510,7 @@ void Writer::AbandonSlot() {
 void Writer::RingSleepers() {
   internal::TopicHeader& h = topic_->header();
   for (std::uint32_t w = 0; w < sleeping_words_; ++w) {
-    // Relaxed load: ordered by the seq_cst fence in Commit; the common case
+    // Relaxed load: ordered by the seq_cst fence in Flush; the common case
     // (nobody sleeps) reads one cached line and makes no system call.
     if (h.sleeping[w].load(std::memory_order_relaxed) == 0) continue;
     // Acquire: claim every sleeper of this word at once.

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/chunk_ref.h"
 #include "transport/shm_options.h"
@@ -46,8 +47,23 @@ class ChunkPool;
 class TopicSegment;
 namespace internal {
 struct RingHot;
+struct RingWait;
 struct SlotHeader;
 }  // namespace internal
+
+struct WriterOptions {
+  // How long a publish (or slot loan) may wait for a reliable subscriber
+  // to make room before it fails with DeadlineExceeded. Reliable
+  // subscribers are the only ones that ever hold a publisher back.
+  absl::Duration reliable_timeout = absl::Seconds(1);
+  // How long a held-back publisher re-checks before it sleeps.
+  absl::Duration spin = absl::Microseconds(20);
+  // Transient-local durability: the ring keeps its `depth` newest pooled
+  // samples for subscribers that join later. Otherwise a chunk goes back to
+  // the pool as soon as every subscriber has passed its sample, so that the
+  // next loan gets memory that is still in cache.
+  bool keep_history = false;
+};
 
 // A writable chunk of the publisher's pool. Move-only; returned to the pool
 // if dropped unpublished. Must not outlive its Writer.
@@ -102,7 +118,8 @@ class Writer {
   // this publisher's chunk pool if the topic has max_message_size > 0, and
   // claims a ring.
   static absl::StatusOr<Writer> Create(const ShmOptions& options, absl::string_view topic,
-                                       const TopicConfig& config);
+                                       const TopicConfig& config,
+                                       const WriterOptions& writer_options = {});
 
   Writer(Writer&&) noexcept;
   Writer& operator=(Writer&&) noexcept;
@@ -119,8 +136,18 @@ class Writer {
   // kMaxLoans loans outstanding.
   absl::StatusOr<ChunkLoan> Loan(std::size_t size);
 
-  // Publishes a loaned chunk by reference.
+  // Publishes a loaned chunk by reference. On an error (DeadlineExceeded
+  // from a reliable subscriber) the loan stays with the caller.
   absl::Status Publish(ChunkLoan&& loan);
+
+  // Publishes every payload of `batch` in order with one store of the
+  // head and at most one doorbell per sleeping subscriber. Each payload
+  // must fit inline (InvalidArgument naming the first that does not, and
+  // nothing is published); the samples share one publish time. Held back
+  // by a reliable subscriber mid-batch, it first makes what it wrote so
+  // far visible, then waits; on DeadlineExceeded the samples before the
+  // one that waited are published and the rest are not.
+  absl::Status PublishBatch(absl::Span<const absl::Span<const std::byte>> batch);
 
   // An in-place loan of the next ring slot, for a message of at most
   // inline_capacity() bytes: write it into the returned span (8-aligned),
@@ -155,9 +182,39 @@ class Writer {
   // Marks slot next_seq_ odd (being written); FinishSlot publishes it.
   internal::SlotHeader* BeginSlot();
   void FinishSlot(internal::SlotHeader* slot, std::uint32_t size, std::uint32_t size_field);
+  // Makes slot next_seq_ complete (even stamp) and moves on; Flush then
+  // publishes the head and rings sleepers, once for a whole batch.
+  void SealSlot(internal::SlotHeader* slot, std::uint32_t size, std::uint32_t size_field,
+                std::int64_t now);
+  void Flush(std::int64_t now);
+  // Drops the ring's reference to the chunk of the sample the slot for
+  // next_seq_ holds (it is about to be overwritten).
+  void DropOverwrittenRef();
   absl::Status SlotOnLoan() const;
   void RingSleepers();
   void Close();
+
+  // Reliable subscribers. OK when sample next_seq_ may be written: no live
+  // reliable subscriber still has to read the sample its slot holds.
+  // Otherwise waits (WaitForRoom) up to the reliable timeout.
+  absl::Status Reserve() {
+    if (!SubscribersChanged() && reliable_.empty()) return absl::OkStatus();
+    return ReserveSlow();
+  }
+  absl::Status ReserveSlow();
+  absl::Status WaitForRoom();
+  bool SubscribersChanged() const;
+  // Re-reads which subscriber entries are live, and which are reliable.
+  void RescanSubscribers();
+  // The smallest cursor on our ring among `entries`; `at` gets the entry.
+  std::uint64_t FloorOf(const std::vector<std::uint32_t>& entries, std::uint32_t* at) const;
+  bool Blocked(std::uint64_t floor) const {
+    return next_seq_ >= depth_ && floor <= next_seq_ - depth_;
+  }
+  // Hot chunks: returns the chunks of samples every subscriber has passed.
+  void DropPassedRefs();
+
+  WriterOptions writer_options_;
 
   std::unique_ptr<TopicSegment> topic_;  // stable addresses for the pointers below
   std::unique_ptr<ChunkPool> pool_;
@@ -174,7 +231,16 @@ class Writer {
   std::uint64_t last_word_mask_ = 0;  // subscribers that exist in the last word
   std::byte* slots_ = nullptr;
   internal::RingHot* hot_ = nullptr;
+  internal::RingWait* wait_ = nullptr;
   internal::SlotHeader* loaned_slot_ = nullptr;  // the slot on loan, if any
+  std::uint64_t depth_ = 0;
+  std::uint64_t flushed_ = 0;     // the head last stored
+  std::uint32_t ring_refs_ = 0;   // non-empty entries of slot_refs_
+  std::uint64_t retained_from_ = 0;  // oldest sequence whose ref we may hold
+  std::uint64_t subscriber_generation_ = ~std::uint64_t{0};
+  std::vector<std::uint32_t> live_;      // active subscriber entries
+  std::vector<std::uint32_t> reliable_;  // the reliable ones among them
+  std::uint64_t reliable_floor_ = 0;     // their smallest cursor, last read
 #if RINGCAST_SLOT_LOAN_COPIES
   std::vector<std::uint64_t> slot_buffer_;
 #endif

@@ -196,10 +196,12 @@ TEST(TypedTest, QosPrecedenceIsDeclarationThenYamlThenCode) {
   EXPECT_EQ(q.status().message(),
             "QoS of /qos/declared from the Qos given in code: qos depth = 12: valid a power of "
             "two in 1..65536");
-  // Reliable delivery is refused until it exists, never silently ignored.
+  // Reliable delivery is taken as asked.
   q = node->ResolveQos("/qos/declared", type, declared,
                        Qos().set_reliable(absl::Milliseconds(10)));
-  EXPECT_EQ(q.status().code(), absl::StatusCode::kUnimplemented);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(*q->reliability, ReliabilityPolicy::kReliable);
+  EXPECT_EQ(*q->reliable_timeout, absl::Milliseconds(10));
   pub = absl::CancelledError("closed");
   node = absl::CancelledError("closed");
   ASSERT_EQ(std::system(absl::StrCat("rm -rf ", dir).c_str()), 0);

@@ -541,7 +541,8 @@ void AddTopicRegions(const std::string& label, const Mapping& m, std::vector<Reg
   auto add = [&](const std::string& what, std::vector<Span> spans) {
     out->push_back({absl::StrCat(label, " ", what), &m, std::move(spans)});
   };
-  const std::uint64_t ring_top = sizeof(internal::RingControl) + sizeof(internal::RingHot);
+  const std::uint64_t ring_top =
+      sizeof(internal::RingControl) + sizeof(internal::RingHot) + sizeof(internal::RingWait);
   const std::uint64_t cursors = internal::kSubscriberCursorsOffset;
   add("segment header", {{0, sizeof(SegmentHeader)}});
   add("topic config", {{header, offsetof(internal::TopicHeader, ring_generation)}});
@@ -549,6 +550,7 @@ void AddTopicRegions(const std::string& label, const Mapping& m, std::vector<Reg
   add("sleeping masks", {{header + offsetof(internal::TopicHeader, sleeping), 64}});
   add("ring control", Part(rings, 0, sizeof(internal::RingControl)));
   add("ring hot line (head)", Part(rings, sizeof(internal::RingControl), 64));
+  add("ring wait line", Part(rings, sizeof(internal::RingControl) + 64, 64));
   add("slots", Part(rings, ring_top, std::uint64_t{h.depth} * h.slot_size));
   add("subscriber control", Part(subs, 0, 64));
   add("doorbell", Part(subs, 64, 64));

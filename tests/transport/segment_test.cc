@@ -8,7 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bit>
+#include <cstddef>
 #include <cstdlib>
+#include <map>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_support.h"
+#include "transport/topic_layout.h"
 
 namespace ringcast::transport {
 namespace {
@@ -87,12 +91,126 @@ TEST(SegmentTest, ObserverTakesNoLockAndCannotKeepTheSegment) {
   EXPECT_TRUE(a->Leave());
 }
 
-// A layout change must bump the version (segment_layout.h); this pins it
-// so that changing one without the other fails here.
-TEST(SegmentTest, LayoutVersionIsPinned) {
-  EXPECT_EQ(kLayoutVersion, 3u);
-  EXPECT_EQ(sizeof(SegmentHeader), 64u);
+// Every field of the segment header and of a topic segment, as
+// "struct.field@offset+size", so that a moved, resized or added field
+// changes the text.
+std::string LayoutFingerprint() {
+  namespace in = internal;
+  std::string out;
+#define RINGCAST_FIELD(T, f) \
+  absl::StrAppend(&out, #T ".", #f, "@", offsetof(T, f), "+", sizeof(T::f), " ")
+#define RINGCAST_SIZE(T) absl::StrAppend(&out, #T "=", sizeof(T), " ")
+  RINGCAST_SIZE(SegmentHeader);
+  RINGCAST_FIELD(SegmentHeader, magic);
+  RINGCAST_FIELD(SegmentHeader, layout_version);
+  RINGCAST_FIELD(SegmentHeader, kind);
+  RINGCAST_FIELD(SegmentHeader, total_size);
+  RINGCAST_FIELD(SegmentHeader, creator_pid);
+  RINGCAST_FIELD(SegmentHeader, header_size);
+  RINGCAST_FIELD(SegmentHeader, creator_start_time);
+  RINGCAST_FIELD(SegmentHeader, initialised);
+  RINGCAST_SIZE(in::TopicHeader);
+  RINGCAST_FIELD(in::TopicHeader, type_name);
+  RINGCAST_FIELD(in::TopicHeader, type_hash);
+  RINGCAST_FIELD(in::TopicHeader, depth);
+  RINGCAST_FIELD(in::TopicHeader, slot_size);
+  RINGCAST_FIELD(in::TopicHeader, max_publishers);
+  RINGCAST_FIELD(in::TopicHeader, max_subscribers);
+  RINGCAST_FIELD(in::TopicHeader, max_held_samples);
+  RINGCAST_FIELD(in::TopicHeader, max_message_size);
+  RINGCAST_FIELD(in::TopicHeader, rings_offset);
+  RINGCAST_FIELD(in::TopicHeader, ring_stride);
+  RINGCAST_FIELD(in::TopicHeader, subscribers_offset);
+  RINGCAST_FIELD(in::TopicHeader, subscriber_stride);
+  RINGCAST_FIELD(in::TopicHeader, ring_generation);
+  RINGCAST_FIELD(in::TopicHeader, subscriber_generation);
+  RINGCAST_FIELD(in::TopicHeader, next_endpoint_id);
+  RINGCAST_FIELD(in::TopicHeader, sleeping);
+  RINGCAST_SIZE(in::RingControl);
+  RINGCAST_FIELD(in::RingControl, state);
+  RINGCAST_FIELD(in::RingControl, token);
+  RINGCAST_FIELD(in::RingControl, publisher_id);
+  RINGCAST_FIELD(in::RingControl, start_seq);
+  RINGCAST_FIELD(in::RingControl, owner_pid);
+  RINGCAST_FIELD(in::RingControl, owner_start_time);
+  RINGCAST_FIELD(in::RingControl, pool_id);
+  RINGCAST_FIELD(in::RingControl, anomalies);
+  RINGCAST_FIELD(in::RingControl, owners);
+  RINGCAST_SIZE(in::RingHot);
+  RINGCAST_FIELD(in::RingHot, head);
+  RINGCAST_FIELD(in::RingHot, bytes);
+  RINGCAST_FIELD(in::RingHot, last_publish_ns);
+  RINGCAST_FIELD(in::RingHot, retained_from);
+  RINGCAST_SIZE(in::RingWait);
+  RINGCAST_FIELD(in::RingWait, wake);
+  RINGCAST_FIELD(in::RingWait, waiting);
+  RINGCAST_SIZE(in::SlotHeader);
+  RINGCAST_FIELD(in::SlotHeader, word);
+  RINGCAST_FIELD(in::SlotHeader, publish_ns);
+  RINGCAST_SIZE(in::SubscriberControl);
+  RINGCAST_FIELD(in::SubscriberControl, state);
+  RINGCAST_FIELD(in::SubscriberControl, token);
+  RINGCAST_FIELD(in::SubscriberControl, subscriber_id);
+  RINGCAST_FIELD(in::SubscriberControl, owner_pid);
+  RINGCAST_FIELD(in::SubscriberControl, flags);
+  RINGCAST_FIELD(in::SubscriberControl, owner_start_time);
+  RINGCAST_FIELD(in::SubscriberControl, anomalies);
+  RINGCAST_SIZE(in::Doorbell);
+  RINGCAST_SIZE(in::SubscriberCounters);
+  RINGCAST_FIELD(in::SubscriberCounters, received);
+  RINGCAST_FIELD(in::SubscriberCounters, lost);
+#undef RINGCAST_FIELD
+#undef RINGCAST_SIZE
+  absl::StrAppend(&out, "counters@", in::kSubscriberCountersOffset, " cursors@",
+                  in::kSubscriberCursorsOffset, " ring(4,64)=", in::RingStride(4, 64),
+                  " subscriber(8,8)=", in::SubscriberStride(8, 8), " slot_header=",
+                  in::kSlotHeaderSize, " size_bits=", in::kSizeBits, " stamp_bits=",
+                  std::bit_width(in::kStampMask), " reliable_flag=", in::kSubscriberReliable,
+                  " transient_flag=", in::kSubscriberTransientLocal);
+  return out;
 }
+
+// The layout each version speaks. Moving, resizing or adding a field
+// changes the fingerprint: then bump kLayoutVersion (segment_layout.h)
+// and add the new version's line here. A change without a bump fails.
+TEST(SegmentTest, TopicLayoutIsPinnedToItsVersion) {
+  const std::map<std::uint32_t, std::string> known = {
+      {4, "SegmentHeader=64 SegmentHeader.magic@0+8 SegmentHeader.layout_version@8+4 "
+          "SegmentHeader.kind@12+4 SegmentHeader.total_size@16+8 SegmentHeader.creator_pid@24+4 "
+          "SegmentHeader.header_size@28+4 SegmentHeader.creator_start_time@32+8 "
+          "SegmentHeader.initialised@40+4 in::TopicHeader=384 in::TopicHeader.type_name@0+128 "
+          "in::TopicHeader.type_hash@128+8 in::TopicHeader.depth@136+4 "
+          "in::TopicHeader.slot_size@140+4 in::TopicHeader.max_publishers@144+4 "
+          "in::TopicHeader.max_subscribers@148+4 in::TopicHeader.max_held_samples@152+4 "
+          "in::TopicHeader.max_message_size@160+8 in::TopicHeader.rings_offset@168+8 "
+          "in::TopicHeader.ring_stride@176+8 in::TopicHeader.subscribers_offset@184+8 "
+          "in::TopicHeader.subscriber_stride@192+8 in::TopicHeader.ring_generation@256+8 "
+          "in::TopicHeader.subscriber_generation@264+8 in::TopicHeader.next_endpoint_id@272+8 "
+          "in::TopicHeader.sleeping@320+64 in::RingControl=128 in::RingControl.state@0+8 "
+          "in::RingControl.token@8+8 in::RingControl.publisher_id@16+8 "
+          "in::RingControl.start_seq@24+8 in::RingControl.owner_pid@32+4 "
+          "in::RingControl.owner_start_time@40+8 in::RingControl.pool_id@48+8 "
+          "in::RingControl.anomalies@56+8 in::RingControl.owners@64+64 in::RingHot=64 "
+          "in::RingHot.head@0+8 in::RingHot.bytes@8+8 in::RingHot.last_publish_ns@16+8 "
+          "in::RingHot.retained_from@24+8 in::RingWait=64 in::RingWait.wake@0+4 "
+          "in::RingWait.waiting@4+4 in::SlotHeader=16 in::SlotHeader.word@0+8 "
+          "in::SlotHeader.publish_ns@8+8 in::SubscriberControl=64 "
+          "in::SubscriberControl.state@0+8 in::SubscriberControl.token@8+8 "
+          "in::SubscriberControl.subscriber_id@16+8 in::SubscriberControl.owner_pid@24+4 "
+          "in::SubscriberControl.flags@28+4 in::SubscriberControl.owner_start_time@32+8 "
+          "in::SubscriberControl.anomalies@40+8 in::Doorbell=64 in::SubscriberCounters=16 "
+          "in::SubscriberCounters.received@0+8 in::SubscriberCounters.lost@8+8 counters@128 "
+          "cursors@144 ring(4,64)=512 subscriber(8,8)=384 slot_header=16 size_bits=24 "
+          "stamp_bits=40 reliable_flag=1 transient_flag=2"},
+  };
+  const auto it = known.find(kLayoutVersion);
+  ASSERT_NE(it, known.end()) << "kLayoutVersion " << kLayoutVersion
+                             << " has no fingerprint here; add this line for it:\n"
+                             << LayoutFingerprint();
+  EXPECT_EQ(LayoutFingerprint(), it->second)
+      << "the topic layout changed without a bump of kLayoutVersion (segment_layout.h)";
+}
+
 
 TEST(SegmentTest, OpenMissingIsNotFound) {
   const ShmOptions o = UniqueOptions();
