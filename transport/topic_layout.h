@@ -36,7 +36,7 @@
 //                         kPooledSize for a chunk reference (the payload
 //                         then holds pool id, index << 32 | generation and
 //                         size: see pool_layout.h)
-//   8    8    publish_ns  CLOCK_REALTIME of the publish
+//   8    8    publish_ns  CLOCK_REALTIME of the publish (clock.h)
 //   16   ...  payload     copied in and out as 8-byte relaxed atomic words
 // 40 stamp bits wrap after 2^39 samples of one ring; a reader would have to
 // be lapped by exactly that many during one copy to be fooled.

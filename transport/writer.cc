@@ -118,6 +118,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     wait_ = other.wait_;
     loaned_slot_ = std::exchange(other.loaned_slot_, nullptr);
     writer_options_ = other.writer_options_;
+    clock_ = other.clock_;
     depth_ = other.depth_;
     flushed_ = other.flushed_;
     ring_refs_ = other.ring_refs_;
@@ -207,7 +208,7 @@ absl::Status Writer::ReserveSlow() {
   if (!Blocked(reliable_floor_)) return absl::OkStatus();
   // Whatever a batch wrote so far must be visible (and its sleepers rung)
   // before we wait for subscribers to read it.
-  if (flushed_ != next_seq_) Flush(WallNanos());
+  if (flushed_ != next_seq_) Flush(PublishTime());
   return WaitForRoom();
 }
 
@@ -397,7 +398,7 @@ absl::Status Writer::PublishBatch(absl::Span<const absl::Span<const std::byte>> 
     }
   }
   if (batch.empty()) return absl::OkStatus();
-  const std::int64_t now = WallNanos();
+  const std::int64_t now = PublishTime();
   absl::Status status;
   for (const absl::Span<const std::byte> payload : batch) {
     status = Reserve();  // flushes what we wrote before it waits
@@ -452,7 +453,7 @@ void Writer::Flush(std::int64_t now) {
 
 void Writer::FinishSlot(internal::SlotHeader* slot, std::uint32_t size,
                         std::uint32_t size_field) {
-  const std::int64_t now = WallNanos();
+  const std::int64_t now = PublishTime();
   SealSlot(slot, size, size_field, now);
   Flush(now);
 }

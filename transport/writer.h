@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/chunk_ref.h"
+#include "transport/clock.h"
 #include "transport/shm_options.h"
 #include "transport/topic_config.h"
 
@@ -63,6 +64,9 @@ struct WriterOptions {
   // the pool as soon as every subscriber has passed its sample, so that the
   // next loan gets memory that is still in cache.
   bool keep_history = false;
+  // False: samples carry publish time 0, and publishing reads no clock
+  // (for messages that carry their own time stamp).
+  bool stamp_time = true;
 };
 
 // A writable chunk of the publisher's pool. Move-only; returned to the pool
@@ -191,6 +195,10 @@ class Writer {
   // next_seq_ holds (it is about to be overwritten).
   void DropOverwrittenRef();
   absl::Status SlotOnLoan() const;
+  // The publish time a sample carries (0 without stamp_time).
+  std::int64_t PublishTime() {
+    return writer_options_.stamp_time ? clock_.Now() : 0;
+  }
   void RingSleepers();
   void Close();
 
@@ -215,6 +223,7 @@ class Writer {
   void DropPassedRefs();
 
   WriterOptions writer_options_;
+  PublishClock clock_;
 
   std::unique_ptr<TopicSegment> topic_;  // stable addresses for the pointers below
   std::unique_ptr<ChunkPool> pool_;
