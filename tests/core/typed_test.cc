@@ -239,6 +239,44 @@ TEST(TypedTest, SampleOutlivesItsSubscriberAndNode) {
   ExpectNothingLeft(ctx);
 }
 
+// Reliable QoS end to end: a reliable subscriber that does not take holds
+// the publisher, which fails after its timeout naming the subscriber; once
+// the subscriber takes, publishing goes on, and nothing was lost.
+TEST(TypedTest, AReliableSubscriberHoldsThePublisher) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  const Qos qos = Qos().set_depth(4).set_reliable(absl::Milliseconds(30));
+  absl::StatusOr<Subscriber<msgs::String>> sub =
+      node->CreateSubscriber<msgs::String>("/reliable", qos);
+  absl::StatusOr<Publisher<msgs::String>> pub =
+      node->CreatePublisher<msgs::String>("/reliable", qos);
+  ASSERT_TRUE(sub.ok() && pub.ok()) << sub.status() << pub.status();
+  ringcast::msgs::String m;
+  for (int i = 0; i < 4; ++i) {
+    m.set_data(absl::StrCat(i));
+    ASSERT_TRUE(pub->Publish(m).ok()) << i;
+  }
+  m.set_data("4");
+  const absl::Status held = pub->Publish(m);
+  EXPECT_EQ(held.code(), absl::StatusCode::kDeadlineExceeded) << held;
+  EXPECT_THAT(held.message(), ::testing::HasSubstr("reliable subscriber"));
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<std::optional<Sample<msgs::String>>> s = sub->Take();
+    ASSERT_TRUE(s.ok() && s->has_value());
+    EXPECT_EQ((**s)->data(), absl::StrCat(i));
+    EXPECT_EQ((*s)->lost_before(), 0u);
+  }
+  ASSERT_TRUE(pub->Publish(m).ok());
+  absl::StatusOr<std::optional<Sample<msgs::String>>> s = sub->Take();
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((**s)->data(), "4");
+  pub = absl::CancelledError("closed");
+  sub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
 TEST(TypedTest, DroppedLoanReturnsItsChunk) {
   const Context ctx = TestContext();
   absl::StatusOr<Node> node = Node::Create(ctx, "n");
