@@ -259,11 +259,18 @@ absl::Status Executor::SpinOnce(absl::Duration timeout) {
   items.push_back({&wake_->word, wake_->word.load(std::memory_order_acquire)});
   for (const auto& s : subs_) {
     transport::Reader& r = s->raw().reader();
-    items.push_back({&r.doorbell(), r.ArmDoorbell()});
+    items.push_back({&r.doorbell(), r.ArmDoorbell(/*fence=*/false)});
   }
+  // One sleeper's fence for every doorbell armed above; without membarrier
+  // here, publishers that fence lightly may miss our bits: sleep in short
+  // slices then.
+  const bool fenced = subs_.empty() || transport::SleeperFence();
   absl::Status waited = absl::OkStatus();
   if (!AnythingReady()) {
-    const std::int64_t until = std::min(deadline, NextDueNs());
+    std::int64_t until = std::min(deadline, NextDueNs());
+    if (!fenced) {
+      until = std::min(until, SteadyNs() + absl::ToInt64Nanoseconds(transport::kUnfencedSleep));
+    }
     if (until != kNever) {
       waited = transport::FutexWaitAny(items, absl::Nanoseconds(std::max<std::int64_t>(
                                                   0, until - SteadyNs())));

@@ -1,6 +1,7 @@
 #include "transport/futex.h"
 
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +94,30 @@ absl::Status FutexWaitAny(absl::Span<const FutexWaitItem> items,
   return WaitResult(::syscall(SYS_futex_waitv, waiters, items.size(), 0,
                               abs_ptr, CLOCK_MONOTONIC),
                     "futex_waitv");
+}
+
+namespace {
+
+bool MembarrierGlobalExpedited() {
+  const long cmds = ::syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  return cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0 &&
+         (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0;
+}
+
+}  // namespace
+
+bool LightPublisherFence() {
+  // Once per process; after fork the child inherits the registration.
+  static const bool registered =
+      MembarrierGlobalExpedited() &&
+      ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+  return registered;
+}
+
+bool SleeperFence() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  static const bool available = MembarrierGlobalExpedited();
+  return available && ::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 }
 
 }  // namespace ringcast::transport

@@ -13,6 +13,36 @@
 
 namespace ringcast::transport {
 
+// Asymmetric fences (membarrier(2), MEMBARRIER_CMD_GLOBAL_EXPEDITED).
+// Every publish must order its commit before its look at the sleeping
+// masks, and a sleeper its sleeping bit before its last look at the rings
+// (otherwise a wake-up is lost). A full fence on each side costs the
+// publisher ~4 ns per publish alone and, with a subscriber polling the
+// ring from another core, two thirds of its rate. Instead the publisher
+// pays a compiler barrier and the sleeper, about to sleep anyway, pays a
+// system call (~1 us) that runs a full fence on every CPU running a
+// process registered for it. Either side falls back safely: a process
+// that cannot register fences fully when it publishes, and one whose
+// membarrier fails sleeps at most kUnfencedSleep at a time.
+
+// True once this process is registered: its publishers may fence lightly.
+bool LightPublisherFence();
+
+// The publisher's side, between its commit and its look at sleepers.
+inline void PublisherFence(bool light) {
+  if (light) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the sleeper fences for us
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+// The sleeper's side, after it announced it sleeps and before it looks
+// again. False when membarrier is unavailable here: the caller's sleep must
+// then be bounded by kUnfencedSleep.
+bool SleeperFence();
+inline constexpr absl::Duration kUnfencedSleep = absl::Milliseconds(1);
+
 // One pause of a spin-wait loop (lets the sibling hyper-thread run).
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -122,6 +122,7 @@ Reader::Reader(std::unique_ptr<TopicSegment> topic, TopicSegment::SubscriberClai
   mask_ = g.depth - 1;
   slot_size_ = g.slot_size;
   inline_capacity_ = g.inline_capacity;
+  light_fence_ = LightPublisherFence();
   counters_ = &topic_->subscriber_counters(claim_.index);
   cursors_ = topic_->cursors(claim_.index);
   held_ = std::make_shared<internal::HeldChunks>();
@@ -169,6 +170,8 @@ Reader& Reader::operator=(Reader&& other) noexcept {
     lost_ = other.lost_;
     pending_lost_ = other.pending_lost_;
     batching_ = other.batching_;
+    unfenced_ = other.unfenced_;
+    light_fence_ = other.light_fence_;
     batch_buffer_ = std::move(other.batch_buffer_);
     counters_ = other.counters_;
     cursors_ = other.cursors_;
@@ -197,16 +200,17 @@ const std::atomic<std::uint32_t>& Reader::doorbell() const {
   return topic_->doorbell(claim_.index).word;
 }
 
-std::uint32_t Reader::ArmDoorbell() {
+std::uint32_t Reader::ArmDoorbell(bool fence) {
   std::atomic<std::uint64_t>& sleeping = topic_->header().sleeping[claim_.index / 64];
   // Acquire: pairs with the publisher's release increment, so a sample
   // committed before the ring is visible after we wake.
   const std::uint32_t seen = doorbell().load(std::memory_order_acquire);
-  // Seq_cst RMW and fence: pair with the publisher's fence between its
-  // commit and its read of the sleeping mask. Either it sees our bit and
-  // rings, or the caller's HasData() after this sees its sample.
+  // Seq_cst RMW, then the sleeper's fence (futex.h), pairing with the
+  // publisher's fence between its commit and its read of the sleeping
+  // mask: either it sees our bit and rings, or the caller's HasData()
+  // after this sees its sample.
   sleeping.fetch_or(std::uint64_t{1} << (claim_.index % 64), std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (fence && !SleeperFence()) unfenced_ = true;
   return seen;
 }
 
@@ -356,11 +360,11 @@ void Reader::StoreCursors() {
 }
 
 void Reader::WakePublisher(Ring& ring) {
-  // Seq_cst fence: pairs with a held publisher's fence between raising
-  // `waiting` and re-reading our cursor. Either it sees our new cursor, or
-  // we see its flag here and wake it: a wake-up is never lost. Paid by
-  // reliable readers only.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Pairs with a held publisher's SleeperFence between raising `waiting`
+  // and re-reading our cursor: either it sees our new cursor, or we see its
+  // flag here and wake it. Light where its membarrier fences us (futex.h);
+  // paid by reliable readers only.
+  PublisherFence(light_fence_);
   // Relaxed: ordered by the fence; the line stays shared (the publisher
   // writes it only while it waits).
   if (ring.wait->waiting.load(std::memory_order_relaxed) == 0) return;
@@ -601,7 +605,8 @@ absl::Status Reader::Wait(absl::Duration timeout) {
     }
     // The doorbell changes on every ring, so a ring after `seen` was read
     // returns at once instead of sleeping.
-    const absl::Status s = FutexWait(bell, seen, left);
+    const absl::Status s =
+        FutexWait(bell, seen, unfenced_ ? std::min(left, kUnfencedSleep) : left);
     DisarmDoorbell();
     if (!s.ok() && !absl::IsDeadlineExceeded(s)) return s;
     if (HasData()) return absl::OkStatus();

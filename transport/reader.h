@@ -178,7 +178,10 @@ class Reader {
   // checks HasData() on every reader, sleeps (FutexWaitAny) only if none
   // has data, and calls DisarmDoorbell() when it wakes. Reader::Wait does
   // the same for one reader.
-  std::uint32_t ArmDoorbell();
+  // With `fence` false the caller issues one SleeperFence() (futex.h) for
+  // all its readers after arming them all, and bounds its sleep by
+  // kUnfencedSleep if that fails.
+  std::uint32_t ArmDoorbell(bool fence = true);
   void DisarmDoorbell();
 
   // Counts a corrupt value met above this layer (a sample that fails its
@@ -251,6 +254,8 @@ class Reader {
   std::uint64_t lost_ = 0;
   std::uint64_t pending_lost_ = 0;        // reported with the next sample
   bool batching_ = false;                 // inside TakeBatch: stores deferred
+  bool unfenced_ = false;                 // SleeperFence failed: bounded sleeps
+  bool light_fence_ = false;              // LightPublisherFence()
   std::vector<std::byte> batch_buffer_;   // TakeBatch's inline copies
   internal::SubscriberCounters* counters_ = nullptr;
   std::atomic<std::uint64_t>* cursors_ = nullptr;

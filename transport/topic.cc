@@ -339,6 +339,11 @@ absl::StatusOr<TopicSegment::SubscriberClaim> TopicSegment::ClaimSubscriber(
     // this generation (Writer::SubscribersChanged).
     h.subscriber_generation.fetch_add(1, std::memory_order_seq_cst);
     if (flags & internal::kSubscriberReliable) {
+      // Pairs with the publisher's fence after its head store (futex.h):
+      // a light one relies on this. Without membarrier here, a publisher
+      // may overwrite a sample or two past our start before it sees us;
+      // we would count them lost, never read them torn.
+      (void)SleeperFence();
       // A publisher that has not seen the bump yet may have overwritten
       // samples from our start on. It sees the bump before it writes past
       // what we read now, so start no earlier than what it cannot have

@@ -89,6 +89,7 @@ Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim clai
   if (pool_ != nullptr) slot_refs_.resize(g.depth);
   flushed_ = next_seq_;
   retained_from_ = next_seq_;  // a new owner holds no reference yet
+  light_fence_ = LightPublisherFence();
   // Relaxed: we own the ring; the claim's acquire CAS ordered these.
   bytes_ = hot_->bytes.load(std::memory_order_relaxed);
   hot_->retained_from.store(retained_from_, std::memory_order_relaxed);
@@ -127,6 +128,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     live_ = std::move(other.live_);
     reliable_ = std::move(other.reliable_);
     reliable_floor_ = other.reliable_floor_;
+    light_fence_ = other.light_fence_;
 #if RINGCAST_SLOT_LOAN_COPIES
     slot_buffer_ = std::move(other.slot_buffer_);
 #endif
@@ -233,11 +235,13 @@ absl::Status Writer::WaitForRoom() {
     // Relaxed: the value only has to predate the flag below; a wake after
     // it changes the word, so FutexWait returns at once.
     const std::uint32_t seen = wait_->wake.load(std::memory_order_relaxed);
-    // Seq_cst store and fence: pair with the reliable subscriber's fence
-    // between its cursor store and its load of `waiting`. Either it sees
-    // the flag and wakes us, or we see its new cursor below.
+    // Seq_cst store and the sleeper's fence (futex.h): pair with the
+    // reliable subscriber's fence between its cursor store and its load of
+    // `waiting`. Either it sees the flag and wakes us, or we see its new
+    // cursor below. Without membarrier here a wake may be missed; the
+    // sleep below is bounded by kLivenessCheck anyway.
     wait_->waiting.store(1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    (void)SleeperFence();
     if (SubscribersChanged()) RescanSubscribers();
     reliable_floor_ = FloorOf(reliable_, &at);
     if (reliable_.empty() || !Blocked(reliable_floor_)) break;
@@ -444,10 +448,12 @@ void Writer::Flush(std::int64_t now) {
   // Relaxed: statistics for observers, no ordering needed.
   hot_->bytes.store(bytes_, std::memory_order_relaxed);
   hot_->last_publish_ns.store(now, std::memory_order_relaxed);
-  // Seq_cst fence: pairs with a sleeper's fence between setting its sleeping
-  // bit and re-checking the ring. Either it sees our sample, or we see its
-  // bit; a wake-up is never lost.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Pairs with a sleeper's SleeperFence between setting its sleeping bit
+  // and re-checking the ring (and a reliable subscriber's claim, between
+  // its generation bump and its look at our head): either it sees our
+  // sample, or we see its bit; a wake-up is never lost. Light (a compiler
+  // barrier) where the sleeper's membarrier fences this CPU for us.
+  PublisherFence(light_fence_);
   RingSleepers();
 }
 
@@ -511,7 +517,7 @@ void Writer::AbandonSlot() {
 void Writer::RingSleepers() {
   internal::TopicHeader& h = topic_->header();
   for (std::uint32_t w = 0; w < sleeping_words_; ++w) {
-    // Relaxed load: ordered by the seq_cst fence in Flush; the common case
+    // Relaxed load: ordered by the fence in Flush; the common case
     // (nobody sleeps) reads one cached line and makes no system call.
     if (h.sleeping[w].load(std::memory_order_relaxed) == 0) continue;
     // Acquire: claim every sleeper of this word at once.

@@ -250,6 +250,7 @@ class Writer {
   std::vector<std::uint32_t> live_;      // active subscriber entries
   std::vector<std::uint32_t> reliable_;  // the reliable ones among them
   std::uint64_t reliable_floor_ = 0;     // their smallest cursor, last read
+  bool light_fence_ = false;             // LightPublisherFence()
 #if RINGCAST_SLOT_LOAN_COPIES
   std::vector<std::uint64_t> slot_buffer_;
 #endif
