@@ -28,18 +28,6 @@ using ::ringcast::testing::WaitChild;
 using ::testing::HasSubstr;
 using test::AwaitSubscribers;
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 TopicConfig Config(std::uint32_t depth) {
   TopicConfig c;
   c.type_name = "test.Counter";
@@ -74,10 +62,10 @@ std::uint64_t WordOf(absl::Span<const std::byte> b) {
 }
 
 // 1 -> 4 reliable at full rate: every subscriber gets every sample, in
-// order, and nobody counts a loss. 10^7 samples in a plain build; the
-// sanitizer builds, ten to fifty times slower, run 10^6.
+// order, and nobody counts a loss, over 10^7 samples (also in the
+// sanitizer builds: about 20 s under TSan).
 TEST(ReliableTest, OneToFourAtFullRateLosesNothing) {
-  const std::uint64_t kSamples = kSanitized ? 1'000'000 : 10'000'000;
+  constexpr std::uint64_t kSamples = 10'000'000;
   const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config(256);
   std::vector<Reader> readers;
@@ -92,7 +80,7 @@ TEST(ReliableTest, OneToFourAtFullRateLosesNothing) {
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (Reader& r : readers) {
-    threads.emplace_back([&r, &failures, kSamples] {
+    threads.emplace_back([&r, &failures] {
       std::uint64_t expected = 0;
       while (expected < kSamples) {
         if (!r.Wait(absl::Seconds(30)).ok()) break;
