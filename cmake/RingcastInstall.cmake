@@ -40,7 +40,7 @@ install(TARGETS ringcast_cli protoc-gen-ringcast RUNTIME DESTINATION ${CMAKE_INS
 # Public headers: the API, and what it and generated code include.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/ringcast DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
-install(FILES transport/chunk_ref.h transport/reader.h transport/shm_options.h
+install(FILES transport/chunk_ref.h transport/clock.h transport/reader.h transport/shm_options.h
               transport/status_macros.h transport/topic_config.h transport/writer.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/transport)
 install(FILES discovery/registry_config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/discovery)
