@@ -1,9 +1,5 @@
 #include "transport/clock.h"
 
-#include <fcntl.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <string>
 
@@ -14,25 +10,17 @@ namespace {
 
 bool ProbeInvariantTsc() {
 #if defined(__x86_64__)
-  const int fd = ::open("/proc/cpuinfo", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return false;
-  // The first CPU's flags line is enough: the flags are the same on all.
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while (text.size() < (1u << 16) && (n = ::read(fd, buf, sizeof buf)) > 0) {
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.find("\nflags") != std::string::npos &&
-        text.find('\n', text.find("\nflags") + 1) != std::string::npos) {
-      break;
-    }
-  }
-  ::close(fd);
-  const std::size_t at = text.find("\nflags");
-  if (at == std::string::npos) return false;
-  const std::string flags = " " + text.substr(at, text.find('\n', at + 1) - at) + " ";
-  return flags.find(" constant_tsc ") != std::string::npos &&
-         flags.find(" nonstop_tsc ") != std::string::npos;
+  // The first CPU's record, flags included, fits one read of 8 KiB; the
+  // flags are the same on every CPU.
+  char buf[8192];
+  if (ReadSmallFile("/proc/cpuinfo", buf, sizeof buf) <= 0) return false;
+  const char* flags = std::strstr(buf, "\nflags");
+  if (flags == nullptr) return false;
+  const char* end = std::strchr(flags + 1, '\n');
+  const std::string line =
+      std::string(flags, end == nullptr ? std::strlen(flags) : end - flags) + " ";
+  return line.find(" constant_tsc ") != std::string::npos &&
+         line.find(" nonstop_tsc ") != std::string::npos;
 #else
   return false;
 #endif

@@ -11,9 +11,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace ringcast::transport {
-namespace {
-
-// Reads up to `cap`-1 bytes of a small /proc file; returns the length or -1.
 ssize_t ReadSmallFile(const std::string& path, char* buf, std::size_t cap) {
   // O_NONBLOCK: /proc files never block, and a FIFO planted at a
   // substituted path (a container's odd /proc) must not either.
@@ -24,8 +21,6 @@ ssize_t ReadSmallFile(const std::string& path, char* buf, std::size_t cap) {
   if (n >= 0) buf[n] = '\0';
   return n;
 }
-
-}  // namespace
 
 std::uint64_t ProcessStartTime(pid_t pid) {
   char buf[1024];

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -19,6 +20,10 @@ std::string ProcessName(pid_t pid);
 
 // A random 64-bit id, never 0 (getrandom): liveness tokens and pool ids.
 std::uint64_t RandomNonZeroId();
+
+// Reads up to `cap`-1 bytes of a small /proc file with one read (a
+// seq_file gives whole records), NUL-terminated; returns the length or -1.
+ssize_t ReadSmallFile(const std::string& path, char* buf, std::size_t cap);
 
 // CLOCK_REALTIME in nanoseconds: publish times are wall-clock so that
 // processes (and people) can compare them.

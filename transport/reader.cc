@@ -350,13 +350,7 @@ void Reader::StoreCursor(Ring& ring) {
 }
 
 void Reader::StoreCursors() {
-  for (Ring& r : rings_) {
-    if (r.shared_cursor == r.cursor) continue;
-    r.shared_cursor = r.cursor;
-    // Release: as in StoreCursor.
-    cursors_[r.index].store(r.cursor, std::memory_order_release);
-    if (options_.reliable) WakePublisher(r);
-  }
+  for (Ring& r : rings_) StoreCursor(r);
 }
 
 void Reader::WakePublisher(Ring& ring) {

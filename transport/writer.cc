@@ -65,15 +65,13 @@ absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_vi
     t->Leave();
     return claim.status();
   }
-  Writer w(std::move(t), *claim, std::move(pool));
-  w.writer_options_ = writer_options;
-  return w;
+  return Writer(std::move(t), *claim, std::move(pool), writer_options);
 }
 
 Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
-               std::unique_ptr<ChunkPool> pool)
-    : topic_(std::move(topic)), pool_(std::move(pool)), claim_(claim),
-      next_seq_(claim.start_seq) {
+               std::unique_ptr<ChunkPool> pool, const WriterOptions& writer_options)
+    : writer_options_(writer_options), topic_(std::move(topic)), pool_(std::move(pool)),
+      claim_(claim), next_seq_(claim.start_seq) {
   const TopicGeometry& g = topic_->geometry();
   mask_ = g.depth - 1;
   depth_ = g.depth;
@@ -154,10 +152,11 @@ void Writer::Close() {
 bool Writer::SubscribersChanged() const {
   // Acquire: pairs with the release bump of every claim and release of a
   // subscriber entry, so the states and flags read by the rescan are at
-  // least that recent. A reliable subscriber's claim re-reads our head
-  // after its bump (TopicSegment::ClaimSubscriber), and our seq_cst fence
-  // after each head store orders this load after it: either it starts past
-  // what we wrote meanwhile, or we see the bump here before overwriting.
+  // least that recent. A reliable subscriber's claim fences (SleeperFence)
+  // and re-reads our head after its bump (TopicSegment::ClaimSubscriber),
+  // and our fence after each head store (Flush) orders this load after it:
+  // either it starts past what we wrote meanwhile, or we see the bump here
+  // before overwriting.
   return topic_->header().subscriber_generation.load(std::memory_order_acquire) !=
          subscriber_generation_;
 }
@@ -181,8 +180,7 @@ void Writer::RescanSubscribers() {
       reliable_.push_back(i);
     }
   }
-  std::uint32_t at = 0;
-  reliable_floor_ = FloorOf(reliable_, &at);
+  reliable_floor_ = FloorOf(reliable_);
 }
 
 std::uint64_t Writer::FloorOf(const std::vector<std::uint32_t>& entries,
@@ -196,7 +194,7 @@ std::uint64_t Writer::FloorOf(const std::vector<std::uint32_t>& entries,
     // A cursor past our head (stray write) holds nothing back.
     if (c < floor) {
       floor = c;
-      *at = i;
+      if (at != nullptr) *at = i;
     }
   }
   return floor;
@@ -205,8 +203,7 @@ std::uint64_t Writer::FloorOf(const std::vector<std::uint32_t>& entries,
 absl::Status Writer::ReserveSlow() {
   if (SubscribersChanged()) RescanSubscribers();
   if (reliable_.empty() || !Blocked(reliable_floor_)) return absl::OkStatus();
-  std::uint32_t at = 0;
-  reliable_floor_ = FloorOf(reliable_, &at);
+  reliable_floor_ = FloorOf(reliable_);
   if (!Blocked(reliable_floor_)) return absl::OkStatus();
   // Whatever a batch wrote so far must be visible (and its sleepers rung)
   // before we wait for subscribers to read it.
@@ -270,9 +267,8 @@ absl::Status Writer::WaitForRoom() {
 
 void Writer::DropPassedRefs() {
   if (SubscribersChanged()) RescanSubscribers();
-  std::uint32_t at = 0;
   // Every live subscriber passed the samples below `floor` (none = all).
-  const std::uint64_t floor = FloorOf(live_, &at);
+  const std::uint64_t floor = FloorOf(live_);
   const std::uint64_t from = std::max(retained_from_, next_seq_ > depth_ ? next_seq_ - depth_ : 0);
   for (std::uint64_t seq = from; seq < floor; ++seq) {
     internal::ChunkRef& ref = slot_refs_[seq & mask_];
@@ -336,7 +332,6 @@ absl::Status Writer::SlotOnLoan() const {
 }
 
 void Writer::DropOverwrittenRef() {
-  if (slot_refs_.empty()) return;
   internal::ChunkRef& ref = slot_refs_[next_seq_ & mask_];
   if (ref.pool_id == 0) return;
   // The sample this slot held leaves the ring now. Dropped before the
@@ -354,14 +349,13 @@ absl::Status Writer::Publish(ChunkLoan&& loan) {
         "publish of a chunk loan that is empty or belongs to another publisher than ",
         claim_.publisher_id, " on ", topic_->topic()));
   }
-  RINGCAST_RETURN_IF_ERROR(Reserve());  // the loan stays the caller's on error
+  RINGCAST_RETURN_IF_ERROR(ReadySlot());  // the loan stays the caller's on error
   const internal::ChunkRef ref = loan.ref_;
   loan.pool_ = nullptr;  // the loan's reference becomes the ring's
   --*loans_;
   const std::uint64_t words[3] = {ref.pool_id,
                                   internal::PackIndexGeneration(ref.index, ref.generation),
                                   ref.size};
-  DropOverwrittenRef();
   slot_refs_[next_seq_ & mask_] = ref;
   ++ring_refs_;
   Commit(reinterpret_cast<const std::byte*>(words), sizeof words, internal::kPooledSize);
@@ -384,8 +378,7 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
     std::memcpy(loan.data().data(), payload.data(), payload.size());
     return Publish(std::move(loan));
   }
-  RINGCAST_RETURN_IF_ERROR(Reserve());
-  DropOverwrittenRef();
+  RINGCAST_RETURN_IF_ERROR(ReadySlot());
   Commit(payload.data(), static_cast<std::uint32_t>(payload.size()),
          static_cast<std::uint32_t>(payload.size()));
   return absl::OkStatus();
@@ -405,9 +398,8 @@ absl::Status Writer::PublishBatch(absl::Span<const absl::Span<const std::byte>> 
   const std::int64_t now = PublishTime();
   absl::Status status;
   for (const absl::Span<const std::byte> payload : batch) {
-    status = Reserve();  // flushes what we wrote before it waits
+    status = ReadySlot();  // flushes what we wrote before it waits
     if (!status.ok()) break;
-    DropOverwrittenRef();
     internal::SlotHeader* slot = BeginSlot();
     const auto size = static_cast<std::uint32_t>(payload.size());
     internal::StoreWordsRelaxed(payload.data(), size,
@@ -476,8 +468,7 @@ absl::StatusOr<absl::Span<std::byte>> Writer::LoanSlot() {
         "publisher ", claim_.publisher_id, " on ", topic_->topic(),
         " already has its next slot on loan; publish or drop that loan first"));
   }
-  RINGCAST_RETURN_IF_ERROR(Reserve());
-  DropOverwrittenRef();
+  RINGCAST_RETURN_IF_ERROR(ReadySlot());
   loaned_slot_ = BeginSlot();
 #if RINGCAST_SLOT_LOAN_COPIES
   slot_buffer_.assign((inline_capacity_ + 7) / 8, 0);

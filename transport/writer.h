@@ -179,7 +179,7 @@ class Writer {
 
  private:
   Writer(std::unique_ptr<TopicSegment> topic, RingClaim claim,
-         std::unique_ptr<ChunkPool> pool);
+         std::unique_ptr<ChunkPool> pool, const WriterOptions& writer_options);
   // Writes `size` bytes into slot `next_seq_` with `size_field` in its
   // word, commits it and rings sleepers.
   void Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field);
@@ -191,8 +191,14 @@ class Writer {
   void SealSlot(internal::SlotHeader* slot, std::uint32_t size, std::uint32_t size_field,
                 std::int64_t now);
   void Flush(std::int64_t now);
-  // Drops the ring's reference to the chunk of the sample the slot for
-  // next_seq_ holds (it is about to be overwritten).
+  // Makes slot next_seq_ ready to be written: waits for reliable
+  // subscribers (Reserve), then drops the ring's reference to the chunk of
+  // the sample the slot still holds. Every publish path calls it first.
+  absl::Status ReadySlot() {
+    if (absl::Status s = Reserve(); !s.ok()) return s;
+    if (ring_refs_ != 0) DropOverwrittenRef();
+    return absl::OkStatus();
+  }
   void DropOverwrittenRef();
   absl::Status SlotOnLoan() const;
   // The publish time a sample carries (0 without stamp_time).
@@ -214,8 +220,10 @@ class Writer {
   bool SubscribersChanged() const;
   // Re-reads which subscriber entries are live, and which are reliable.
   void RescanSubscribers();
-  // The smallest cursor on our ring among `entries`; `at` gets the entry.
-  std::uint64_t FloorOf(const std::vector<std::uint32_t>& entries, std::uint32_t* at) const;
+  // The smallest cursor on our ring among `entries` (next_seq_ if none is
+  // smaller); `at`, if given, gets the entry that has it.
+  std::uint64_t FloorOf(const std::vector<std::uint32_t>& entries,
+                        std::uint32_t* at = nullptr) const;
   bool Blocked(std::uint64_t floor) const {
     return next_seq_ >= depth_ && floor <= next_seq_ - depth_;
   }

@@ -252,10 +252,14 @@ void KilledSubscriberLetsGo(bool while_asleep) {
         for (;;) ::pause();  // holds the publisher: never takes
       },
       absl::Seconds(60));
-  char x;
-  ASSERT_EQ(::read(ready[0], &x, 1), 1);
-  ::close(ready[0]);
+  // Only the child keeps the write end: if it dies before writing, the
+  // read ends (0 bytes) instead of waiting for ever.
   ::close(ready[1]);
+  char x;
+  const ssize_t got = ::read(ready[0], &x, 1);
+  ::close(ready[0]);
+  if (got != 1) KillChild(child);
+  ASSERT_EQ(got, 1) << "the child could not subscribe";
   for (std::uint64_t i = 0; i < 4; ++i) ASSERT_TRUE(w->Publish(Word(i)).ok());
   std::thread killer;
   if (while_asleep) {
