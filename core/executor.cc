@@ -257,14 +257,17 @@ absl::Status Executor::SpinOnce(absl::Duration timeout) {
   items.reserve(subs_.size() + 1);
   // Acquire: pairs with Wake's release.
   items.push_back({&wake_->word, wake_->word.load(std::memory_order_acquire)});
+  bool first_sleep = false;  // a subscriber sleeps for the first time
   for (const auto& s : subs_) {
     transport::Reader& r = s->raw().reader();
+    first_sleep = r.CountAsSleeper() || first_sleep;
     items.push_back({&r.doorbell(), r.ArmDoorbell(/*fence=*/false)});
   }
-  // One sleeper's fence for every doorbell armed above; without membarrier
-  // here, publishers that fence lightly may miss our bits: sleep in short
-  // slices then.
-  const bool fenced = subs_.empty() || transport::SleeperFence();
+  // One sleeper's fence for every doorbell armed above (a membarrier when
+  // one of them sleeps for the first time); without membarrier there,
+  // publishers that fence lightly may miss our bits: sleep in short slices
+  // then.
+  const bool fenced = subs_.empty() || transport::SleeperFence(first_sleep);
   absl::Status waited = absl::OkStatus();
   if (!AnythingReady()) {
     std::int64_t until = std::min(deadline, NextDueNs());

@@ -114,8 +114,9 @@ bool LightPublisherFence() {
   return registered;
 }
 
-bool SleeperFence() {
+bool SleeperFence(bool first) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!first) return true;
   static const bool available = MembarrierGlobalExpedited();
   return available && ::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 }

@@ -18,19 +18,33 @@ namespace ringcast::transport {
 // masks, and a sleeper its sleeping bit before its last look at the rings
 // (otherwise a wake-up is lost). A full fence on each side costs the
 // publisher ~4 ns per publish alone and, with a subscriber polling the
-// ring from another core, two thirds of its rate. Instead the publisher
-// pays a compiler barrier and the sleeper, about to sleep anyway, pays a
-// system call (~1 us) that runs a full fence on every CPU running a
-// process registered for it. Either side falls back safely: a process
-// that cannot register fences fully when it publishes, and one whose
-// membarrier fails sleeps at most kUnfencedSleep at a time.
+// ring from another core, two thirds of its rate. So a publisher fences
+// fully only while some subscriber of its topic may sleep:
+//  - a subscriber about to sleep for the first time counts itself in its
+//    topic's fenced_sleepers, then pays one membarrier (~1 us, plus an
+//    interrupt of every CPU running a registered process). From then on
+//    every publisher sees the count before its look at the masks, and a
+//    publish that read it too early has its commit made visible by that
+//    membarrier;
+//  - later sleeps of that subscriber fence with a plain full fence, paired
+//    with the publisher's full fence: a membarrier per sleep would
+//    interrupt the other side of a ping-pong on every message;
+//  - a publisher that sees a count of 0 pays a compiler barrier.
+// Held reliable publishers and joining reliable subscribers, which sleep
+// or join rarely, pay the membarrier each time. Either side falls back
+// safely: a process that cannot register fences fully when it publishes,
+// and a sleeper whose membarrier fails sleeps at most kUnfencedSleep at a
+// time.
 
 // True once this process is registered: its publishers may fence lightly.
 bool LightPublisherFence();
 
 // The publisher's side, between its commit and its look at sleepers.
-inline void PublisherFence(bool light) {
-  if (light) {
+// `sleepers`: whether a sleeper may rely on a full fence here (its count,
+// loaded after the commit, is not 0); false where every sleeper pays a
+// membarrier.
+inline void PublisherFence(bool light, bool sleepers = false) {
+  if (light && !sleepers) {
     std::atomic_signal_fence(std::memory_order_seq_cst);  // the sleeper fences for us
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -38,9 +52,11 @@ inline void PublisherFence(bool light) {
 }
 
 // The sleeper's side, after it announced it sleeps and before it looks
-// again. False when membarrier is unavailable here: the caller's sleep must
-// then be bounded by kUnfencedSleep.
-bool SleeperFence();
+// again. `first`: the sleeper has just counted itself (or is not counted
+// at all): pay the membarrier. Otherwise a full fence suffices. False when
+// membarrier is unavailable here: the caller's sleep must then be bounded
+// by kUnfencedSleep.
+bool SleeperFence(bool first = true);
 inline constexpr absl::Duration kUnfencedSleep = absl::Milliseconds(1);
 
 // One pause of a spin-wait loop (lets the sibling hyper-thread run).

@@ -171,6 +171,7 @@ Reader& Reader::operator=(Reader&& other) noexcept {
     pending_lost_ = other.pending_lost_;
     batching_ = other.batching_;
     unfenced_ = other.unfenced_;
+    counted_sleeper_ = other.counted_sleeper_;
     light_fence_ = other.light_fence_;
     batch_buffer_ = std::move(other.batch_buffer_);
     counters_ = other.counters_;
@@ -209,9 +210,17 @@ std::uint32_t Reader::ArmDoorbell(bool fence) {
   // publisher's fence between its commit and its read of the sleeping
   // mask: either it sees our bit and rings, or the caller's HasData()
   // after this sees its sample.
+  const bool first = CountAsSleeper();
   sleeping.fetch_or(std::uint64_t{1} << (claim_.index % 64), std::memory_order_seq_cst);
-  if (fence && !SleeperFence()) unfenced_ = true;
+  if (fence && !SleeperFence(first)) unfenced_ = true;
   return seen;
+}
+
+bool Reader::CountAsSleeper() {
+  if (counted_sleeper_) return false;
+  counted_sleeper_ = true;
+  topic_->CountSleeper(claim_.index);
+  return true;
 }
 
 void Reader::CountAnomaly(absl::string_view what) const {

@@ -178,10 +178,15 @@ class Reader {
   // checks HasData() on every reader, sleeps (FutexWaitAny) only if none
   // has data, and calls DisarmDoorbell() when it wakes. Reader::Wait does
   // the same for one reader.
-  // With `fence` false the caller issues one SleeperFence() (futex.h) for
-  // all its readers after arming them all, and bounds its sleep by
-  // kUnfencedSleep if that fails.
+  // With `fence` false the caller issues one SleeperFence(first) (futex.h)
+  // for all its readers after arming them all, `first` if CountAsSleeper()
+  // returned true for any of them, and bounds its sleep by kUnfencedSleep
+  // if that fails.
   std::uint32_t ArmDoorbell(bool fence = true);
+  // Counts this subscriber, once, among its topic's fenced_sleepers, so
+  // that publishers fence fully (futex.h). True the first time: the next
+  // SleeperFence must then be a membarrier. ArmDoorbell calls it too.
+  bool CountAsSleeper();
   void DisarmDoorbell();
 
   // Counts a corrupt value met above this layer (a sample that fails its
@@ -255,6 +260,7 @@ class Reader {
   std::uint64_t pending_lost_ = 0;        // reported with the next sample
   bool batching_ = false;                 // inside TakeBatch: stores deferred
   bool unfenced_ = false;                 // SleeperFence failed: bounded sleeps
+  bool counted_sleeper_ = false;          // CountAsSleeper() done
   bool light_fence_ = false;              // LightPublisherFence()
   std::vector<std::byte> batch_buffer_;   // TakeBatch's inline copies
   internal::SubscriberCounters* counters_ = nullptr;

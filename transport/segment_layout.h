@@ -32,7 +32,9 @@ inline constexpr std::uint64_t kSegmentMagic = 0x5453414347474E52;  // "RNGGCAST
 // 3: the header's `initialised` futex word, which openers wait on.
 // 4: a ring's RingWait line (reliable publishers sleep on it) and
 // RingHot::retained_from (chunks the ring gave back early).
-inline constexpr std::uint32_t kLayoutVersion = 4;
+// 5: TopicHeader::fenced_sleepers and the kSubscriberSleeps flag: a
+// publisher fences fully while a subscriber of the topic may sleep.
+inline constexpr std::uint32_t kLayoutVersion = 5;
 inline constexpr std::size_t kCacheLine = 64;  // ABI: not hardware_*_size
 
 enum class SegmentKind : std::uint32_t { kRegistry = 1, kTopic = 2, kPool = 3 };

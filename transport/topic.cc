@@ -393,6 +393,27 @@ void TopicSegment::FreeSubscriberEntry(std::uint32_t index) {
   // bit is advisory; a stray wake-up of a freed doorbell is harmless.
   header().sleeping[index / 64].fetch_and(~(std::uint64_t{1} << (index % 64)),
                                           std::memory_order_relaxed);
+  // Flag first, count second (the reverse of CountSleeper): a death in
+  // between leaves the count one too high, so publishers fence more than
+  // they need, never less. Relaxed: the entry is ours, or its dead owner's
+  // writes were ordered by the takeover's acquire CAS; a count that drops
+  // late only costs publishers a few more full fences.
+  if (subscriber_control(index).flags.fetch_and(~internal::kSubscriberSleeps,
+                                                std::memory_order_relaxed) &
+      internal::kSubscriberSleeps) {
+    header().fenced_sleepers.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void TopicSegment::CountSleeper(std::uint32_t index) {
+  if (index >= geometry_.max_subscribers) return;
+  // Count first, flag second: a death in between leaves the count one too
+  // high (safe, see FreeSubscriberEntry), never a flag without its count.
+  // Relaxed: the caller's membarrier (SleeperFence(true)) makes the count
+  // visible to every publisher before it sleeps.
+  header().fenced_sleepers.fetch_add(1, std::memory_order_relaxed);
+  subscriber_control(index).flags.fetch_or(internal::kSubscriberSleeps,
+                                           std::memory_order_relaxed);
 }
 
 void TopicSegment::ReleaseSubscriber(const SubscriberClaim& claim) {

@@ -128,6 +128,10 @@ class TopicSegment {
   absl::StatusOr<SubscriberClaim> ClaimSubscriber(std::uint64_t token,
                                                   std::uint32_t flags);
   void ReleaseSubscriber(const SubscriberClaim& claim);
+  // Counts subscriber entry `index` among the topic's fenced_sleepers (a
+  // subscriber about to sleep for the first time); undone when the entry
+  // is freed, by its owner or by whoever reclaims it.
+  void CountSleeper(std::uint32_t index);
 
   // Counts a corrupt value the owner of ring `ring` (or subscriber entry
   // `subscriber`) met and refused, visible to `ringcast topic info` and

@@ -25,7 +25,9 @@
 //   256  8    ring_generation       +1 whenever a ring is claimed or freed
 //   264  8    subscriber_generation +1 whenever a subscriber entry changes
 //   272  8    next_endpoint_id      source of publisher and subscriber ids
-//   280  40   reserved
+//   280  4    fenced_sleepers       subscribers that may sleep: while not 0,
+//                                     publishers fence fully (futex.h)
+//   284  36   reserved
 //   320  64   sleeping[8]           bit i of word i/64: subscriber i sleeps
 //
 // Ring (ring_stride bytes): RingControl | RingHot | RingWait | depth slots.
@@ -87,7 +89,11 @@ struct alignas(kCacheLine) TopicHeader {
   std::atomic<std::uint64_t> ring_generation;
   std::atomic<std::uint64_t> subscriber_generation;
   std::atomic<std::uint64_t> next_endpoint_id;
-  std::uint8_t reserved2[40];
+  // Subscriber entries flagged kSubscriberSleeps. On the line publishers
+  // read per publish anyway (subscriber_generation), written only when a
+  // subscriber first sleeps or its entry is freed.
+  std::atomic<std::uint32_t> fenced_sleepers;
+  std::uint8_t reserved2[36];
   std::atomic<std::uint64_t> sleeping[kMaxSubscribers / 64];
 };
 static_assert(std::is_standard_layout_v<TopicHeader> &&
@@ -106,6 +112,7 @@ static_assert(offsetof(TopicHeader, subscribers_offset) == 184);
 static_assert(offsetof(TopicHeader, subscriber_stride) == 192);
 static_assert(offsetof(TopicHeader, subscriber_generation) == 264);
 static_assert(offsetof(TopicHeader, next_endpoint_id) == 272);
+static_assert(offsetof(TopicHeader, fenced_sleepers) == 280);
 static_assert(offsetof(TopicHeader, ring_generation) == 256,
               "generations sit on their own line, apart from the config");
 static_assert(offsetof(TopicHeader, sleeping) == 320,
@@ -215,6 +222,8 @@ static_assert(offsetof(SubscriberControl, owner_start_time) == 32);
 static_assert(offsetof(SubscriberControl, anomalies) == 40);
 inline constexpr std::uint32_t kSubscriberReliable = 1u << 0;
 inline constexpr std::uint32_t kSubscriberTransientLocal = 1u << 1;
+// Set once the subscriber has slept, and counted in fenced_sleepers.
+inline constexpr std::uint32_t kSubscriberSleeps = 1u << 2;
 
 // Line 1: the doorbell a sleeping subscriber waits on. Publishers add one
 // and wake it; apart so that ringing it never disturbs the counters.

@@ -84,6 +84,7 @@ Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim clai
   slots_ = topic_->slots(claim_.index);
   hot_ = &topic_->ring_hot(claim_.index);
   wait_ = &topic_->ring_wait(claim_.index);
+  fenced_sleepers_ = &topic_->header().fenced_sleepers;
   if (pool_ != nullptr) slot_refs_.resize(g.depth);
   flushed_ = next_seq_;
   retained_from_ = next_seq_;  // a new owner holds no reference yet
@@ -115,6 +116,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
     slots_ = other.slots_;
     hot_ = other.hot_;
     wait_ = other.wait_;
+    fenced_sleepers_ = other.fenced_sleepers_;
     loaned_slot_ = std::exchange(other.loaned_slot_, nullptr);
     writer_options_ = other.writer_options_;
     clock_ = other.clock_;
@@ -440,12 +442,19 @@ void Writer::Flush(std::int64_t now) {
   // Relaxed: statistics for observers, no ordering needed.
   hot_->bytes.store(bytes_, std::memory_order_relaxed);
   hot_->last_publish_ns.store(now, std::memory_order_relaxed);
+  // The count of subscribers that may sleep is loaded after the head store
+  // in program order (the compiler barrier): a membarrier that counted one
+  // either precedes this load, so we see the count, or follows it, and
+  // then it made our head visible to that sleeper (futex.h). Relaxed: the
+  // membarrier orders it; the line is the one Reserve read.
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  const bool sleepers = fenced_sleepers_->load(std::memory_order_relaxed) != 0;
   // Pairs with a sleeper's SleeperFence between setting its sleeping bit
   // and re-checking the ring (and a reliable subscriber's claim, between
   // its generation bump and its look at our head): either it sees our
   // sample, or we see its bit; a wake-up is never lost. Light (a compiler
-  // barrier) where the sleeper's membarrier fences this CPU for us.
-  PublisherFence(light_fence_);
+  // barrier) where no counted sleeper relies on our full fence.
+  PublisherFence(light_fence_, sleepers);
   RingSleepers();
 }
 

@@ -249,6 +249,7 @@ class Writer {
   std::byte* slots_ = nullptr;
   internal::RingHot* hot_ = nullptr;
   internal::RingWait* wait_ = nullptr;
+  const std::atomic<std::uint32_t>* fenced_sleepers_ = nullptr;  // in the topic header
   internal::SlotHeader* loaned_slot_ = nullptr;  // the slot on loan, if any
   std::uint64_t depth_ = 0;
   std::uint64_t flushed_ = 0;     // the head last stored

@@ -3,9 +3,13 @@
 // stress test for TSan.
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +26,7 @@
 namespace ringcast::transport {
 namespace {
 
+using ::ringcast::testing::RunInChild;
 using ::ringcast::testing::UniqueOptions;
 
 using ::testing::HasSubstr;
@@ -360,6 +365,115 @@ TEST(RingTest, PublishRingsTheDoorbellOnlyForSleepers) {
   EXPECT_TRUE(r->Wait(absl::Seconds(10)).ok());
   pub.join();
   EXPECT_EQ(r->doorbell().load(), before + 1);
+}
+
+// A subscriber that sleeps makes publishers fence fully (futex.h). It is
+// counted in its topic's fenced_sleepers once, the first time it sleeps,
+// and uncounted when its entry is freed: by itself when it closes, by the
+// next reclaimer when it was killed.
+TEST(RingTest, ASleeperIsCountedOnceUntilItsEntryIsFreed) {
+  const ShmOptions o = UniqueOptions();
+  ReaderOptions ro;
+  ro.spin = absl::ZeroDuration();  // sleep at once
+  absl::StatusOr<Writer> w = Writer::Create(o, "/ring", Config());
+  ASSERT_TRUE(w.ok()) << w.status();
+  auto count = [&] { return w->topic().header().fenced_sleepers.load(); };
+  absl::StatusOr<Reader> polling = Reader::Create(o, "/ring", Config());
+  ASSERT_TRUE(polling.ok()) << polling.status();
+  ASSERT_TRUE(w->Publish(Payload(1)).ok());
+  std::vector<std::byte> got;
+  SampleInfo info;
+  ASSERT_TRUE(*polling->Take(&got, &info));
+  EXPECT_EQ(count(), 0u) << "a subscriber that never slept was counted";
+
+  std::optional<absl::StatusOr<Reader>> a;
+  a.emplace(Reader::Create(o, "/ring", Config(), ro));
+  std::optional<absl::StatusOr<Reader>> b;
+  b.emplace(Reader::Create(o, "/ring", Config(), ro));
+  ASSERT_TRUE(a->ok() && b->ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(absl::IsDeadlineExceeded((*a)->Wait(absl::Milliseconds(1))));
+  }
+  EXPECT_EQ(count(), 1u);
+  EXPECT_TRUE(absl::IsDeadlineExceeded((*b)->Wait(absl::Milliseconds(1))));
+  EXPECT_EQ(count(), 2u);
+  a.reset();
+  EXPECT_EQ(count(), 1u);
+
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  const int code = RunInChild([&] {
+    ::close(pipefd[0]);
+    absl::StatusOr<Reader> r = Reader::Create(o, "/ring", Config(), ro);
+    if (!r.ok() || !absl::IsDeadlineExceeded(r->Wait(absl::Milliseconds(1)))) return 1;
+    const char slept = 1;
+    if (::write(pipefd[1], &slept, 1) != 1) return 2;
+    ::kill(::getpid(), SIGKILL);  // no destructor: the entry stays claimed
+    return 3;
+  });
+  ::close(pipefd[1]);
+  char slept = 0;
+  EXPECT_EQ(::read(pipefd[0], &slept, 1), 1);
+  ::close(pipefd[0]);
+  ASSERT_EQ(code, 128 + SIGKILL);
+  EXPECT_EQ(count(), 2u) << "the killed subscriber slept: it is counted";
+  // Any claim reclaims dead entries first.
+  absl::StatusOr<Reader> c = Reader::Create(o, "/ring", Config());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(count(), 1u) << "reclaiming the killed subscriber's entry did not uncount it";
+  b.reset();
+  EXPECT_EQ(count(), 0u);
+}
+
+// Both sides of a ping-pong sleep before every message, so each wake-up
+// rests on the fence pair of futex.h (full fences once a sleeper is
+// counted). A lost wake-up fails a bounded Wait instead of hanging.
+TEST(RingTest, SleepingPingPongLosesNoWakeUp) {
+  const ShmOptions o = UniqueOptions();
+  ReaderOptions ro;
+  ro.spin = absl::ZeroDuration();
+  absl::StatusOr<Writer> ping = Writer::Create(o, "/ping", Config());
+  absl::StatusOr<Writer> pong = Writer::Create(o, "/pong", Config());
+  absl::StatusOr<Reader> ping_in = Reader::Create(o, "/ping", Config(), ro);
+  absl::StatusOr<Reader> pong_in = Reader::Create(o, "/pong", Config(), ro);
+  ASSERT_TRUE(ping.ok() && pong.ok() && ping_in.ok() && pong_in.ok());
+  constexpr std::uint64_t kRounds = 20000;
+  std::atomic<bool> failed{false};
+  std::thread echo([&] {
+    std::vector<std::byte> got;
+    SampleInfo info;
+    for (std::uint64_t i = 0; i < kRounds && !failed.load(); ++i) {
+      if (!ping_in->Wait(absl::Seconds(5)).ok()) {
+        failed.store(true);
+        return;
+      }
+      absl::StatusOr<bool> took = ping_in->Take(&got, &info);
+      if (!took.ok() || !*took || !pong->Publish(got).ok()) {
+        failed.store(true);
+        return;
+      }
+    }
+  });
+  std::vector<std::byte> got;
+  SampleInfo info;
+  std::uint64_t i = 0;
+  for (; i < kRounds; ++i) {
+    if (!ping->Publish(Payload(i)).ok()) break;
+    const absl::Status waited = pong_in->Wait(absl::Seconds(5));
+    if (!waited.ok()) {
+      ADD_FAILURE() << "round " << i << ": " << waited;
+      break;
+    }
+    absl::StatusOr<bool> took = pong_in->Take(&got, &info);
+    if (!took.ok() || !*took || Word0(got) != i) {
+      ADD_FAILURE() << "round " << i << ": no echo, or the wrong one";
+      break;
+    }
+  }
+  if (i != kRounds) failed.store(true);  // lets the echo thread finish
+  echo.join();
+  EXPECT_EQ(i, kRounds);
+  EXPECT_FALSE(failed.load());
 }
 
 // A stray write sets sleeping bits past the subscriber table: the publisher
