@@ -1,5 +1,6 @@
 #include "transport/clock.h"
 
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -26,6 +27,13 @@ bool ProbeInvariantTsc() {
 #endif
 }
 
+// The rate the last PublishClock of this process measured (ns per tick
+// << 32; 0 = none yet): the counter's rate is the machine's, so a new
+// clock, or one back from a long pause, starts from it instead of stamping
+// with clock_gettime until it has measured its own. Relaxed: a rate is
+// one word, and any recent one will do.
+std::atomic<std::uint64_t> g_rate{0};
+
 }  // namespace
 
 bool InvariantTsc() {
@@ -34,6 +42,14 @@ bool InvariantTsc() {
 }
 
 PublishClock::PublishClock() : tsc_(InvariantTsc()) {}
+
+void PublishClock::SetRate(std::uint64_t mult) {
+  mult_ = mult;
+  // kReanchorNs worth of ticks at that rate (none without one).
+  reanchor_ticks_ = mult == 0 ? 0
+                              : static_cast<std::uint64_t>(
+                                    (static_cast<unsigned __int128>(kReanchorNs) << 32) / mult);
+}
 
 std::int64_t PublishClock::Reanchor() {
   const std::int64_t ns = WallNanos();
@@ -47,15 +63,14 @@ std::int64_t PublishClock::Reanchor() {
   // a publisher idle for hours, nor a clock step).
   if (anchor_ns_ != 0 && dns >= kReanchorNs / 2 && dns <= 4 * kReanchorNs && dt > 0 &&
       dt < (std::uint64_t{1} << 40)) {
-    mult_ = static_cast<std::uint64_t>((static_cast<unsigned __int128>(dns) << 32) / dt);
-    // kReanchorNs worth of ticks at that rate.
-    reanchor_ticks_ = static_cast<std::uint64_t>(
-        (static_cast<unsigned __int128>(kReanchorNs) << 32) / (mult_ == 0 ? 1 : mult_));
+    SetRate(static_cast<std::uint64_t>((static_cast<unsigned __int128>(dns) << 32) / dt));
+    g_rate.store(mult_, std::memory_order_relaxed);
   } else if (anchor_ns_ == 0 || dns > 4 * kReanchorNs || dns < 0) {
-    // First use, or a long pause: no rate yet, or a stale one. Until the
-    // next interval is measured, stamp with the wall clock (mult_ = 0),
-    // and re-anchor when that interval is over.
-    mult_ = 0;
+    // First use, or a long pause (or a clock step): take the process's
+    // last measured rate from this new anchor on, or, if there is none
+    // yet, stamp with the wall clock (mult_ = 0) until the next interval
+    // is measured.
+    SetRate(g_rate.load(std::memory_order_relaxed));
   } else {
     return ns;  // too short an interval to measure: keep the anchor
   }

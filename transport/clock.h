@@ -10,8 +10,10 @@
 // CLOCK_REALTIME by the rate error times the time since the anchor (well
 // under a microsecond: the rate is measured over 50 ms with two readings of
 // ~40 ns jitter each), and a step of CLOCK_REALTIME (settimeofday) shows
-// within 50 ms. Elsewhere, and until the first rate is measured, every
-// stamp is a clock_gettime.
+// within 50 ms. A new clock starts from the rate its process last
+// measured. Elsewhere, and until a process has measured its first rate
+// (the first 25-50 ms of its first publisher), every stamp is a
+// clock_gettime.
 #ifndef RINGCAST_TRANSPORT_CLOCK_H_
 #define RINGCAST_TRANSPORT_CLOCK_H_
 
@@ -46,10 +48,14 @@ class PublishClock {
     return Reanchor();
   }
 
+  // True while stamps come from the TSC (a rate is known).
+  bool extrapolating() const { return mult_ != 0; }
+
   static constexpr std::int64_t kReanchorNs = 50'000'000;
 
  private:
   std::int64_t Reanchor();
+  void SetRate(std::uint64_t mult);
 
   std::uint64_t anchor_tsc_ = 0;
   std::int64_t anchor_ns_ = 0;

@@ -608,7 +608,7 @@ void PublishCost(std::uint32_t slot_size) {
   if (!g_json) {
     std::printf("\n2. cost per 64 B publish, no subscriber, one process on core 0; median of 5 "
                 "runs of %llu after 200 ms of the same\n   (cold: the first %llu publishes of "
-                "a new Writer)\n",
+                "a new Writer, whose clock starts from the rate earlier ones measured)\n",
                 static_cast<unsigned long long>(ops), static_cast<unsigned long long>(cold_ops));
   }
   for (const Row& row : rows) ReportValue(row.name, "per_op", Median(row.runs), "ns");

@@ -48,5 +48,29 @@ TEST(PublishClockTest, AClockIdleForAWhileIsStillRight) {
   }
 }
 
+// A clock created after another one of the process measured the
+// counter's rate extrapolates from its first stamp (a new publisher pays
+// no clock_gettime per publish), and its stamps are right at once.
+TEST(PublishClockTest, ANewClockStartsFromTheProcesssRate) {
+  if (!InvariantTsc()) GTEST_SKIP() << "no invariant TSC here: every stamp is clock_gettime";
+  {
+    PublishClock first;
+    const absl::Time until = absl::Now() + absl::Milliseconds(120);
+    while (absl::Now() < until) (void)first.Now();
+    ASSERT_TRUE(first.extrapolating()) << "120 ms of stamps measured no rate";
+  }
+  PublishClock clock;
+  EXPECT_FALSE(clock.extrapolating());
+  for (int i = 0; i < 1000; ++i) {
+    const std::int64_t before = WallNanos();
+    const std::int64_t stamp = clock.Now();
+    const std::int64_t after = WallNanos();
+    EXPECT_TRUE(clock.extrapolating()) << "stamp " << i;
+    EXPECT_GE(stamp, before - 50'000);
+    EXPECT_LE(stamp, after + 50'000);
+    if (HasFailure()) break;
+  }
+}
+
 }  // namespace
 }  // namespace ringcast::transport
