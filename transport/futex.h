@@ -40,15 +40,20 @@ namespace ringcast::transport {
 bool LightPublisherFence();
 
 // The publisher's side, between its commit and its look at sleepers.
-// `sleepers`: whether a sleeper may rely on a full fence here (its count,
-// loaded after the commit, is not 0); false where every sleeper pays a
-// membarrier.
-inline void PublisherFence(bool light, bool sleepers = false) {
-  if (light && !sleepers) {
-    std::atomic_signal_fence(std::memory_order_seq_cst);  // the sleeper fences for us
-  } else {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+// `sleepers`: its topic's fenced_sleepers, or nullptr where every sleeper
+// pays a membarrier (a held reliable publisher). Light, a compiler barrier,
+// while no counted sleeper relies on a full fence here.
+inline void PublisherFence(bool light,
+                           const std::atomic<std::uint32_t>* sleepers = nullptr) {
+  if (light) {
+    // Keeps the load below after the commit in program order: a membarrier
+    // that counted a sleeper either precedes the load, so we see the
+    // count, or follows it, and then it made our commit visible to that
+    // sleeper. Relaxed: that membarrier is the ordering.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (sleepers == nullptr || sleepers->load(std::memory_order_relaxed) == 0) return;
   }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 // The sleeper's side, after it announced it sleeps and before it looks

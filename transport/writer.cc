@@ -442,19 +442,13 @@ void Writer::Flush(std::int64_t now) {
   // Relaxed: statistics for observers, no ordering needed.
   hot_->bytes.store(bytes_, std::memory_order_relaxed);
   hot_->last_publish_ns.store(now, std::memory_order_relaxed);
-  // The count of subscribers that may sleep is loaded after the head store
-  // in program order (the compiler barrier): a membarrier that counted one
-  // either precedes this load, so we see the count, or follows it, and
-  // then it made our head visible to that sleeper (futex.h). Relaxed: the
-  // membarrier orders it; the line is the one Reserve read.
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  const bool sleepers = fenced_sleepers_->load(std::memory_order_relaxed) != 0;
   // Pairs with a sleeper's SleeperFence between setting its sleeping bit
   // and re-checking the ring (and a reliable subscriber's claim, between
   // its generation bump and its look at our head): either it sees our
   // sample, or we see its bit; a wake-up is never lost. Light (a compiler
-  // barrier) where no counted sleeper relies on our full fence.
-  PublisherFence(light_fence_, sleepers);
+  // barrier) while the topic counts no sleeper (futex.h); the count sits
+  // on the header line Reserve read.
+  PublisherFence(light_fence_, fenced_sleepers_);
   RingSleepers();
 }
 
