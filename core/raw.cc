@@ -19,6 +19,7 @@ RawPublisher::RawPublisher(std::shared_ptr<internal::NodeState> node,
       scratch_(std::make_unique<Scratch>()) {
   // Words, so that builders get 8-aligned bytes.
   scratch_->words.resize((*qos_.inline_capacity + 7) / 8);
+  scratch_->bytes = *qos_.inline_capacity;
 }
 
 RawPublisher::RawPublisher(RawPublisher&& other) noexcept { *this = std::move(other); }
@@ -47,17 +48,19 @@ void RawPublisher::Close() {
   node_.reset();
 }
 
+absl::Status RawPublisher::Closed() const {
+  return absl::FailedPreconditionError(absl::StrCat("publisher on ", topic_, " is closed"));
+}
+
 absl::StatusOr<RawLoan> RawPublisher::Loan(std::size_t bytes) {
   RawLoan loan;
   RINGCAST_RETURN_IF_ERROR(Loan(bytes, &loan));
   return loan;
 }
 
-absl::Status RawPublisher::Loan(std::size_t bytes, RawLoan* loan) {
+absl::Status RawPublisher::LoanSlow(std::size_t bytes, RawLoan* loan) {
   loan->Reset();
-  if (writer_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("publisher on ", topic_, " is closed"));
-  }
+  if (writer_ == nullptr) return Closed();
   if (bytes <= *qos_.inline_capacity) {
     // Built in our buffer and copied into the slot in one burst on
     // Publish: building in the slot itself (Writer::LoanSlot) moves the
@@ -86,18 +89,11 @@ absl::Status RawPublisher::Loan(std::size_t bytes, RawLoan* loan) {
   return absl::OkStatus();
 }
 
-absl::Status RawPublisher::Publish(RawLoan&& loan, std::size_t used) {
-  if (writer_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("publisher on ", topic_, " is closed"));
-  }
+absl::Status RawPublisher::PublishSlow(RawLoan&& loan, std::size_t used) {
+  if (writer_ == nullptr) return Closed();
   if (used > loan.bytes_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("publish of ", used, " bytes from a loan of ",
                                                    loan.bytes_.size(), " on ", topic_));
-  }
-  if (loan.slot_writer_ != nullptr) {
-    loan.slot_writer_ = nullptr;  // committed, not abandoned
-    loan.bytes_ = {};
-    return writer_->CommitSlot(used);
   }
   if (loan.chunk_.held()) {
     RINGCAST_RETURN_IF_ERROR(loan.chunk_.Shrink(used));
@@ -111,9 +107,7 @@ absl::Status RawPublisher::Publish(RawLoan&& loan, std::size_t used) {
 }
 
 absl::Status RawPublisher::Publish(absl::Span<const std::byte> bytes) {
-  if (writer_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("publisher on ", topic_, " is closed"));
-  }
+  if (writer_ == nullptr) return Closed();
   return writer_->Publish(bytes);
 }
 
@@ -148,17 +142,12 @@ void RawSubscriber::Close() {
   node_.reset();
 }
 
-absl::StatusOr<bool> RawSubscriber::Take(transport::Sample* sample) {
-  if (reader_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("subscriber on ", topic_, " is closed"));
-  }
-  return reader_->Take(sample);
+absl::Status RawSubscriber::Closed() const {
+  return absl::FailedPreconditionError(absl::StrCat("subscriber on ", topic_, " is closed"));
 }
 
 absl::Status RawSubscriber::Wait(absl::Duration timeout) {
-  if (reader_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("subscriber on ", topic_, " is closed"));
-  }
+  if (reader_ == nullptr) return Closed();
   return reader_->Wait(timeout);
 }
 
@@ -173,9 +162,7 @@ absl::Status RawSubscriber::Invalid(const transport::SampleInfo& info, const abs
 }
 
 absl::Status RawSubscriber::WaitForPublisher(absl::Duration timeout) {
-  if (node_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("subscriber on ", topic_, " is closed"));
-  }
+  if (node_ == nullptr) return Closed();
   discovery::Registry& r = node_->registry;
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {

@@ -31,12 +31,7 @@ absl::StatusOr<Writer> Writer::Root(const MessageTable& table, absl::Span<std::b
         table.full_name, ": buffer of ", buffer.size(), " bytes cannot hold the ", table.size,
         "-byte head of the message"));
   }
-  Writer w;
-  w.own_ = Arena{buffer.data(), static_cast<std::uint32_t>(buffer.size()), table.size};
-  w.arena_ = &w.own_;
-  w.base_ = 0;
-  std::memset(buffer.data(), 0, table.size);
-  return w;
+  return RootOfChecked(buffer, table.size);
 }
 
 absl::StatusOr<std::uint32_t> Writer::Reserve(const MessageTable& t, const FieldTable& f,
@@ -75,17 +70,8 @@ absl::StatusOr<std::byte*> Writer::Alloc(const MessageTable& t, const FieldTable
   return p;
 }
 
-absl::Status Writer::Assign(const MessageTable& t, const FieldTable& f, const void* p,
-                            std::size_t count) {
-  // The common case, a string or bytes that fits: no alignment, no status
-  // object on the way (count fits 32 bits because capacity does).
-  if (!f.repeated && count != 0 && count <= arena_->capacity - arena_->used) {
-    const std::uint32_t start = arena_->used;
-    arena_->used = start + static_cast<std::uint32_t>(count);
-    Set<Ref>(f.offset, Ref{start, static_cast<std::uint32_t>(count)});
-    std::memcpy(arena_->data + start, p, count);
-    return absl::OkStatus();
-  }
+absl::Status Writer::AssignSlow(const MessageTable& t, const FieldTable& f, const void* p,
+                                std::size_t count) {
   absl::StatusOr<std::byte*> dst = Alloc(t, f, count);
   if (!dst.ok()) return dst.status();
   const std::size_t bytes = count * (f.repeated ? ElementSize(f) : 1);

@@ -48,6 +48,21 @@ class Writer {
   // Makes `buffer` a root of type `table`: zeroes the head. InvalidArgument
   // if the buffer is misaligned, too large, or smaller than the head.
   static absl::StatusOr<Writer> Root(const MessageTable& table, absl::Span<std::byte> buffer);
+  // The same for a buffer that passes those checks (RootFits), with a
+  // head of `head_size` bytes: inline, for loans sized by their publisher.
+  static Writer RootOfChecked(absl::Span<std::byte> buffer, std::uint32_t head_size) {
+    std::memset(buffer.data(), 0, head_size);  // first: no call between the stores below and
+                                               // their use
+    Writer w;
+    w.own_ = Arena{buffer.data(), static_cast<std::uint32_t>(buffer.size()), head_size};
+    w.arena_ = &w.own_;
+    return w;
+  }
+  // True if Root would accept `buffer`.
+  static bool RootFits(std::uint32_t head_size, absl::Span<const std::byte> buffer) {
+    return reinterpret_cast<std::uintptr_t>(buffer.data()) % kMessageAlign == 0 &&
+           buffer.size() <= UINT32_MAX && buffer.size() >= head_size;
+  }
 
   Arena* arena() const { return arena_; }
   std::uint32_t base() const { return base_; }
@@ -73,8 +88,19 @@ class Writer {
                                    std::size_t count);
   // Copies `n` bytes (string, bytes, or a repeated scalar's elements: n is
   // then count * element size) into a new allocation for field `f`.
+  // The common case (a string or bytes that fits: no alignment) inline.
   absl::Status Assign(const MessageTable& t, const FieldTable& f, const void* p,
-                      std::size_t count);
+                      std::size_t count) {
+    // count fits 32 bits when it fits the capacity.
+    if (!f.repeated && count != 0 && count <= arena_->capacity - arena_->used) {
+      const std::uint32_t start = arena_->used;
+      arena_->used = start + static_cast<std::uint32_t>(count);
+      Set<Ref>(f.offset, Ref{start, static_cast<std::uint32_t>(count)});
+      std::memcpy(arena_->data + start, p, count);
+      return absl::OkStatus();
+    }
+    return AssignSlow(t, f, p, count);
+  }
   // Appends one zeroed element to repeated field `f`, moving the array to
   // the end of the arena if something was allocated after it.
   absl::StatusOr<std::byte*> Append(const MessageTable& t, const FieldTable& f);
@@ -90,6 +116,8 @@ class Writer {
   }
 
  private:
+  absl::Status AssignSlow(const MessageTable& t, const FieldTable& f, const void* p,
+                          std::size_t count);
   absl::StatusOr<std::uint32_t> Reserve(const MessageTable& t, const FieldTable& f,
                                         std::uint64_t bytes, std::uint32_t align);
 
@@ -105,6 +133,21 @@ inline void Take(std::uint64_t* cursor, std::uint64_t bytes, std::uint32_t align
 }
 
 }  // namespace internal
+
+// For a generated type T: true if `buffer` can hold a root builder of T
+// (8-aligned, at least T's head, at most 4 GiB), which T::Builder::Create
+// would otherwise refuse, saying why.
+template <typename T>
+bool CanRoot(absl::Span<const std::byte> buffer) {
+  return internal::Writer::RootFits(T::kHeadSize, buffer);
+}
+// A root builder of T over `buffer`, its head zeroed. REQUIRES:
+// CanRoot<T>(buffer). Inline and without a Status on the way, for
+// publishers that loan a buffer per message.
+template <typename T>
+typename T::Builder RootBuilder(absl::Span<std::byte> buffer) {
+  return typename T::Builder(internal::Writer::RootOfChecked(buffer, T::kHeadSize));
+}
 
 // The element builders of a repeated message field allocated with
 // alloc_<field>(n); valid as long as the root builder.

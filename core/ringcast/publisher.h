@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "idl/builder.h"
 #include "ringcast/raw.h"
 #include "transport/status_macros.h"
 
@@ -40,7 +41,15 @@ class Loan {
     friend class Publisher;
     Key() = default;
   };
-  Loan(Key, RawLoan raw, Builder builder) : raw_(std::move(raw)), builder_(std::move(builder)) {}
+  // REQUIRES: idl::CanRoot<T>(raw.data()).
+  Loan(Key, RawLoan&& raw)
+      : raw_(std::move(raw)), builder_(idl::RootBuilder<T>(raw_.data())) {}
+  // Every inline publish's loan, built where it will stay (no move: a move
+  // right after the loan's stores costs a store-forwarding stall).
+  // REQUIRES: p.CanLoanInline(bytes), bytes >= T::kHeadSize (the buffer is
+  // 8-aligned and as small as a ring slot, so idl::CanRoot<T> holds).
+  Loan(Key, RawPublisher& p, std::size_t bytes)
+      : raw_(p.LoanInline(bytes)), builder_(idl::RootBuilder<T>(raw_.data())) {}
 
   Builder* operator->() { return &builder_; }
   Builder& operator*() { return builder_; }
@@ -75,13 +84,16 @@ class Publisher {
   // A loan of `bytes` bytes: built inline up to the inline capacity, else
   // in a pool chunk, in place. InvalidArgument beyond max_message_size.
   absl::StatusOr<ringcast::Loan<T>> Loan(std::size_t bytes) {
+    bytes = std::max<std::size_t>(bytes, T::kHeadSize);
+    if (raw_.CanLoanInline(bytes)) {
+      return absl::StatusOr<ringcast::Loan<T>>(absl::in_place, typename ringcast::Loan<T>::Key(),
+                                               raw_, bytes);
+    }
     RawLoan raw;
-    RINGCAST_RETURN_IF_ERROR(raw_.Loan(std::max<std::size_t>(bytes, T::kHeadSize), &raw));
-    absl::StatusOr<typename T::Builder> b = T::Builder::Create(raw.data());
-    if (!b.ok()) return b.status();
-    // Built in place in the StatusOr: a loan is moved as little as can be.
+    RINGCAST_RETURN_IF_ERROR(raw_.Loan(bytes, &raw));
+    if (!idl::CanRoot<T>(raw.data())) return T::Builder::Create(raw.data()).status();  // why
     return absl::StatusOr<ringcast::Loan<T>>(absl::in_place, typename ringcast::Loan<T>::Key(),
-                                             std::move(raw), std::move(*b));
+                                             std::move(raw));
   }
 
   // Publishes what `loan` built.

@@ -34,23 +34,22 @@ class CallbackSubscription;
 }  // namespace internal
 
 // A buffer to build one message in, loaned by a RawPublisher: inline
-// messages in place in the next ring slot (a second inline loan at once
-// gets a buffer, copied once on Publish), larger ones in place in a chunk
-// of the publisher's pool (published by reference). Nothing is copied. Move-only; dropping it
-// unpublished returns what it holds. Must not outlive its publisher.
+// messages in the publisher's own buffer, copied into the ring slot in one
+// burst on Publish (a second inline loan at once gets a buffer of its own);
+// larger ones in place in a chunk of the publisher's pool, published by
+// reference with nothing copied. Move-only; dropping it unpublished returns
+// what it holds. Must not outlive its publisher.
 class RawLoan {
  public:
   RawLoan() = default;
   RawLoan(RawLoan&& other) noexcept
       : chunk_(std::move(other.chunk_)),
-        slot_writer_(std::exchange(other.slot_writer_, nullptr)),
         scratch_busy_(std::exchange(other.scratch_busy_, nullptr)),
         own_(std::move(other.own_)), bytes_(std::exchange(other.bytes_, {})) {}
   RawLoan& operator=(RawLoan&& other) noexcept {
     if (this != &other) {
       Reset();
       chunk_ = std::move(other.chunk_);
-      slot_writer_ = std::exchange(other.slot_writer_, nullptr);
       scratch_busy_ = std::exchange(other.scratch_busy_, nullptr);
       own_ = std::move(other.own_);
       bytes_ = std::exchange(other.bytes_, {});
@@ -66,17 +65,17 @@ class RawLoan {
 
  private:
   friend class RawPublisher;
+  RawLoan(bool* scratch_busy, absl::Span<std::byte> bytes)
+      : scratch_busy_(scratch_busy), bytes_(bytes) {}
   void Reset() {
     chunk_ = transport::ChunkLoan();  // an unpublished chunk goes back to the pool
-    if (slot_writer_ != nullptr) slot_writer_->AbandonSlot();
-    slot_writer_ = nullptr;
     if (scratch_busy_ != nullptr) *scratch_busy_ = false;
     scratch_busy_ = nullptr;
+    own_.reset();
     bytes_ = {};
   }
 
   transport::ChunkLoan chunk_;     // held when the loan is pooled
-  transport::Writer* slot_writer_ = nullptr;  // set when the loan is a ring slot
   bool* scratch_busy_ = nullptr;   // the publisher's buffer, when we hold it
   std::unique_ptr<std::uint64_t[]> own_;  // ours, when that buffer is busy
   absl::Span<std::byte> bytes_;
@@ -93,10 +92,36 @@ class RawPublisher {
   // cannot carry it.
   absl::StatusOr<RawLoan> Loan(std::size_t bytes);
   // The same into `loan` (what it held is returned first): no StatusOr to
-  // move the loan through, for the typed hot path.
-  absl::Status Loan(std::size_t bytes, RawLoan* loan);
-  // Publishes the first `used` bytes of `loan`.
-  absl::Status Publish(RawLoan&& loan, std::size_t used);
+  // move the loan through, for the typed hot path. The common case (an
+  // inline message while our buffer is free) is inline, the rest a call.
+  absl::Status Loan(std::size_t bytes, RawLoan* loan) {
+    if (CanLoanInline(bytes)) {
+      *loan = LoanInline(bytes);
+      return absl::OkStatus();
+    }
+    return LoanSlow(bytes, loan);
+  }
+  // True if Loan(bytes) would hand out the publisher's own buffer (an
+  // inline message while the buffer is free): the typed API then builds
+  // the loan in place with LoanInline, inline, nothing moved.
+  bool CanLoanInline(std::size_t bytes) const {
+    return writer_ != nullptr && bytes <= scratch_->bytes && !scratch_->busy;
+  }
+  // REQUIRES: CanLoanInline(bytes). The bytes are 8-aligned.
+  RawLoan LoanInline(std::size_t bytes) {
+    scratch_->busy = true;
+    return RawLoan(&scratch_->busy, {reinterpret_cast<std::byte*>(scratch_->words.data()), bytes});
+  }
+  // Publishes the first `used` bytes of `loan`; an inline loan is copied
+  // into the ring here (inline), a pooled one published by reference.
+  absl::Status Publish(RawLoan&& loan, std::size_t used) {
+    if (loan.scratch_busy_ != nullptr && writer_ != nullptr && used <= loan.bytes_.size()) {
+      absl::Status s = writer_->Publish(loan.bytes_.first(used));
+      loan.Reset();
+      return s;
+    }
+    return PublishSlow(std::move(loan), used);
+  }
   // Publishes a copy of `bytes` (inline, or copied into a chunk).
   absl::Status Publish(absl::Span<const std::byte> bytes);
 
@@ -119,6 +144,9 @@ class RawPublisher {
   RawPublisher(std::shared_ptr<internal::NodeState> node, discovery::EntryHandle entry,
                std::unique_ptr<transport::Writer> writer, std::string topic,
                const TypeSupport& type, const Qos& qos);
+  absl::Status LoanSlow(std::size_t bytes, RawLoan* loan);
+  absl::Status PublishSlow(RawLoan&& loan, std::size_t used);
+  absl::Status Closed() const;  // FailedPrecondition naming the topic
 
   std::shared_ptr<internal::NodeState> node_;
   discovery::EntryHandle entry_;
@@ -131,6 +159,7 @@ class RawPublisher {
   // the publisher moves.
   struct Scratch {
     std::vector<std::uint64_t> words;
+    std::size_t bytes = 0;  // the inline capacity
     bool busy = false;
   };
   std::unique_ptr<Scratch> scratch_;
@@ -145,7 +174,10 @@ class RawSubscriber {
   // The next sample into `sample` (reusing its storage); false when there
   // is nothing new. FailedPrecondition while max_held_samples pooled
   // samples are held (the message names the limit).
-  absl::StatusOr<bool> Take(transport::Sample* sample);
+  absl::StatusOr<bool> Take(transport::Sample* sample) {
+    if (reader_ == nullptr) return Closed();
+    return reader_->Take(sample);
+  }
   // OK as soon as a sample is there, DeadlineExceeded after `timeout`.
   absl::Status Wait(absl::Duration timeout);
   bool HasData();
@@ -172,6 +204,7 @@ class RawSubscriber {
   RawSubscriber(std::shared_ptr<internal::NodeState> node, discovery::EntryHandle entry,
                 std::unique_ptr<transport::Reader> reader, std::string topic,
                 const TypeSupport& type, const Qos& qos);
+  absl::Status Closed() const;  // FailedPrecondition naming the topic
 
   std::shared_ptr<internal::NodeState> node_;
   discovery::EntryHandle entry_;

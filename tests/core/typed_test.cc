@@ -299,6 +299,68 @@ TEST(TypedTest, DroppedLoanReturnsItsChunk) {
   ExpectNothingLeft(ctx);
 }
 
+// Inline loans: the first is built in the publisher's own buffer, one
+// taken while it is out gets a buffer of its own; both publish in the
+// order published, a dropped one frees the buffer for the next, and a
+// closed publisher refuses to loan, naming its topic.
+TEST(TypedTest, InlineLoansAtOnceAndAfterCloseBehave) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  absl::StatusOr<Subscriber<msgs::String>> sub =
+      node->CreateSubscriber<msgs::String>("/inline", Qos().set_depth(8));
+  absl::StatusOr<Publisher<msgs::String>> pub =
+      node->CreatePublisher<msgs::String>("/inline", Qos().set_depth(8));
+  ASSERT_TRUE(sub.ok() && pub.ok());
+  {
+    absl::StatusOr<Loan<msgs::String>> first = pub->Loan();
+    absl::StatusOr<Loan<msgs::String>> second = pub->Loan();
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_NE(first->capacity(), 0u);
+    EXPECT_FALSE(first->pooled() || second->pooled());
+    ASSERT_TRUE((*first)->set_data("one").ok());
+    ASSERT_TRUE((*second)->set_data("two").ok());
+    EXPECT_EQ(first->size(), 8u + 3u);  // the head, then the text
+    ASSERT_TRUE(pub->Publish(std::move(*second)).ok());
+    ASSERT_TRUE(pub->Publish(std::move(*first)).ok());
+  }
+  {
+    absl::StatusOr<Loan<msgs::String>> dropped = pub->Loan();
+    ASSERT_TRUE(dropped.ok());
+    ASSERT_TRUE((*dropped)->set_data("never sent").ok());
+  }  // dropped unpublished: the buffer is free again, the head zeroed anew
+  {
+    absl::StatusOr<Loan<msgs::String>> third = pub->Loan();
+    ASSERT_TRUE(third.ok());
+    EXPECT_EQ(third->size(), 8u) << "a new loan starts from an empty message";
+    ASSERT_TRUE((*third)->set_data("three").ok());
+    ASSERT_TRUE(pub->Publish(std::move(*third)).ok());
+  }
+  for (const char* want : {"two", "one", "three"}) {
+    absl::StatusOr<std::optional<Sample<msgs::String>>> s = sub->Take();
+    ASSERT_TRUE(s.ok() && s->has_value()) << want;
+    EXPECT_EQ((**s)->data(), want);
+  }
+  absl::StatusOr<std::optional<Sample<msgs::String>>> none = sub->Take();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value()) << "the dropped loan was published";
+
+  absl::StatusOr<Loan<msgs::String>> open = pub->Loan();
+  ASSERT_TRUE(open.ok());
+  pub->Close();
+  EXPECT_THAT(pub->Publish(std::move(*open)).message(), HasSubstr("/inline is closed"));
+  absl::StatusOr<Loan<msgs::String>> late = pub->Loan();
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(late.status().message(), HasSubstr("publisher on /inline is closed"));
+  sub->Close();
+  EXPECT_THAT(sub->Take().status().message(), HasSubstr("subscriber on /inline is closed"));
+  sub = absl::CancelledError("closed");
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
 TEST(TypedTest, HeldSampleLimitIsAnErrorNamingTheLimit) {
   const Context ctx = TestContext();
   absl::StatusOr<Node> node = Node::Create(ctx, "n");

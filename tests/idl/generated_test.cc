@@ -1,5 +1,6 @@
 // The generated path: protoc-gen-ringcast's views and builders, checked
 // against protobuf and against the dynamic path (same bytes, same values).
+#include <cstring>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -196,6 +197,39 @@ TEST(GeneratedTest, BuildInPlaceAndReadBack) {
   EXPECT_EQ(proto.rstr_size(), 3);
   EXPECT_TRUE(proto.has_maybe());
   EXPECT_EQ(proto.choice_case(), ringcast_test::AllTypes::kChoicePoint);
+}
+
+// RootBuilder (the publishers' inline path) accepts exactly the buffers
+// Create accepts, zeroes the head like it, and builds the same bytes.
+TEST(GeneratedTest, RootBuilderAcceptsWhatCreateAcceptsAndBuildsTheSameBytes) {
+  using T = flat::AllTypes;
+  alignas(8) std::byte buffer[1024 + 8];
+  const absl::Span<std::byte> whole(buffer, sizeof buffer);
+  for (const absl::Span<std::byte> b :
+       {whole.first(1024), whole.subspan(1, 1024), whole.subspan(4, 1024),
+        whole.first(T::kHeadSize), whole.first(T::kHeadSize - 1), whole.first(0)}) {
+    EXPECT_EQ(idl::CanRoot<T>(b), T::Builder::Create(b).ok())
+        << "offset " << b.data() - buffer << ", " << b.size() << " bytes";
+  }
+  alignas(8) std::byte a[512], c[512];
+  std::memset(a, 0xAB, sizeof a);
+  std::memset(c, 0xAB, sizeof c);
+  ASSERT_TRUE(idl::CanRoot<T>(a));
+  flat::AllTypesBuilder fast = idl::RootBuilder<T>(a);
+  absl::StatusOr<flat::AllTypesBuilder> checked = T::Builder::Create(c);
+  ASSERT_TRUE(checked.ok());
+  EXPECT_EQ(fast.UsedSize(), T::kHeadSize);
+  for (std::size_t i = 0; i < T::kHeadSize; ++i) ASSERT_EQ(a[i], std::byte{0}) << i;
+  for (flat::AllTypesBuilder* b : {&fast, &*checked}) {
+    b->set_i64(-7);
+    ASSERT_TRUE(b->set_str("hello").ok());
+    ASSERT_TRUE(b->add_rstr("x").ok());
+  }
+  ASSERT_EQ(fast.UsedSize(), checked->UsedSize());
+  EXPECT_EQ(std::memcmp(a, c, fast.UsedSize()), 0);
+  absl::StatusOr<flat::AllTypesView> v = flat::AllTypesView::Create(fast.UsedBytes());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->str(), "hello");
 }
 
 TEST(GeneratedTest, OutOfSpaceIsAnErrorNamingTheField) {
