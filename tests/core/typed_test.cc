@@ -349,6 +349,8 @@ TEST(TypedTest, InlineLoansAtOnceAndAfterCloseBehave) {
   ASSERT_TRUE(open.ok());
   pub->Close();
   EXPECT_THAT(pub->Publish(std::move(*open)).message(), HasSubstr("/inline is closed"));
+  open = absl::CancelledError("dropped");  // refused, so still ours: a loan never outlives its
+                                           // publisher
   absl::StatusOr<Loan<msgs::String>> late = pub->Loan();
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
