@@ -19,7 +19,6 @@ RawPublisher::RawPublisher(std::shared_ptr<internal::NodeState> node,
       scratch_(std::make_unique<Scratch>()) {
   // Words, so that builders get 8-aligned bytes.
   scratch_->words.resize((*qos_.inline_capacity + 7) / 8);
-  scratch_->bytes = *qos_.inline_capacity;
 }
 
 RawPublisher::RawPublisher(RawPublisher&& other) noexcept { *this = std::move(other); }
@@ -62,18 +61,10 @@ absl::Status RawPublisher::LoanSlow(std::size_t bytes, RawLoan* loan) {
   loan->Reset();
   if (writer_ == nullptr) return Closed();
   if (bytes <= *qos_.inline_capacity) {
-    // Built in our buffer and copied into the slot in one burst on
-    // Publish: building in the slot itself (Writer::LoanSlot) moves the
-    // slot's cache line back and forth with a subscriber polling it, once
-    // per field written, and measured slower (bench/core).
-    if (!scratch_->busy) {
-      scratch_->busy = true;
-      loan->scratch_busy_ = &scratch_->busy;
-      loan->bytes_ = {reinterpret_cast<std::byte*>(scratch_->words.data()), bytes};
-    } else {  // a second inline loan at once: rare, give it its own buffer
-      loan->own_ = std::make_unique<std::uint64_t[]>((bytes + 7) / 8);
-      loan->bytes_ = {reinterpret_cast<std::byte*>(loan->own_.get()), bytes};
-    }
+    // Loan() takes our buffer when it is free (LoanInline): this is a
+    // second inline loan at once, rare; it gets a buffer of its own.
+    loan->own_ = std::make_unique<std::uint64_t[]>((bytes + 7) / 8);
+    loan->bytes_ = {reinterpret_cast<std::byte*>(loan->own_.get()), bytes};
     return absl::OkStatus();
   }
   if (*qos_.max_message_size == 0 || bytes > *qos_.max_message_size) {

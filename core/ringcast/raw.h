@@ -69,9 +69,14 @@ class RawLoan {
       : scratch_busy_(scratch_busy), bytes_(bytes) {}
   void Reset() {
     chunk_ = transport::ChunkLoan();  // an unpublished chunk goes back to the pool
-    if (scratch_busy_ != nullptr) *scratch_busy_ = false;
-    scratch_busy_ = nullptr;
+    if (scratch_busy_ != nullptr) ReturnScratch();
     own_.reset();
+    bytes_ = {};
+  }
+  // REQUIRES: scratch_busy_ != nullptr (the loan holds nothing else).
+  void ReturnScratch() {
+    *scratch_busy_ = false;
+    scratch_busy_ = nullptr;
     bytes_ = {};
   }
 
@@ -103,9 +108,12 @@ class RawPublisher {
   }
   // True if Loan(bytes) would hand out the publisher's own buffer (an
   // inline message while the buffer is free): the typed API then builds
-  // the loan in place with LoanInline, inline, nothing moved.
+  // the loan in place with LoanInline, inline, nothing moved. The message
+  // is copied into the slot in one burst on Publish: building in the slot
+  // itself (Writer::LoanSlot) moves the slot's cache line to a polling
+  // subscriber once per field written, and measured no faster (bench/core).
   bool CanLoanInline(std::size_t bytes) const {
-    return writer_ != nullptr && bytes <= scratch_->bytes && !scratch_->busy;
+    return writer_ != nullptr && bytes <= *qos_.inline_capacity && !scratch_->busy;
   }
   // REQUIRES: CanLoanInline(bytes). The bytes are 8-aligned.
   RawLoan LoanInline(std::size_t bytes) {
@@ -117,7 +125,7 @@ class RawPublisher {
   absl::Status Publish(RawLoan&& loan, std::size_t used) {
     if (loan.scratch_busy_ != nullptr && writer_ != nullptr && used <= loan.bytes_.size()) {
       absl::Status s = writer_->Publish(loan.bytes_.first(used));
-      loan.Reset();
+      loan.ReturnScratch();  // all such a loan holds: no full Reset
       return s;
     }
     return PublishSlow(std::move(loan), used);
@@ -159,7 +167,6 @@ class RawPublisher {
   // the publisher moves.
   struct Scratch {
     std::vector<std::uint64_t> words;
-    std::size_t bytes = 0;  // the inline capacity
     bool busy = false;
   };
   std::unique_ptr<Scratch> scratch_;
