@@ -196,6 +196,35 @@ std::string TopicListJson(const ShmOptions& o, const std::vector<TopicRow>& topi
   return JsonLine({{"domain", o.domain}, {"topics", std::move(items)}});
 }
 
+// "pool 12.4 MB committed of 2.0 GB planned: 2 x 6.2 MB (1 segment), ..."
+std::string PoolText(const transport::PoolUse& p) {
+  std::string out = absl::StrCat("pool ", HumanBytes(static_cast<double>(p.committed_bytes)),
+                                 " committed of ",
+                                 HumanBytes(static_cast<double>(p.planned_bytes)), " planned");
+  if (p.classes.empty()) return out + " (no chunk loaned yet)";
+  out += ":";
+  for (std::size_t k = 0; k < p.classes.size(); ++k) {
+    const transport::PoolUse::SizeClass& c = p.classes[k];
+    absl::StrAppend(&out, k == 0 ? " " : ", ", c.chunks, " x ",
+                    HumanBytes(static_cast<double>(c.chunk_size)), " (", c.segments,
+                    c.segments == 1 ? " segment)" : " segments)");
+  }
+  return out;
+}
+
+Json PoolJson(const transport::PoolUse& p) {
+  Json classes = Json::array();
+  for (const transport::PoolUse::SizeClass& c : p.classes) {
+    classes.push_back({{"chunk_size", c.chunk_size}, {"chunks", c.chunks}, {"segments", c.segments}});
+  }
+  return {{"committed_bytes", p.committed_bytes},
+          {"planned_bytes", p.planned_bytes},
+          {"segments", p.segments},
+          {"chunks", p.chunks},
+          {"free_chunks", p.free_chunks},
+          {"size_classes", std::move(classes)}};
+}
+
 std::string TopicInfoText(const TopicDetail& t) {
   std::string out = absl::StrFormat("topic       %s\ntype        %s (hash %016x, descriptor %s)\n",
                                     t.topic, t.type_name, t.type_hash,
@@ -207,7 +236,7 @@ std::string TopicInfoText(const TopicDetail& t) {
     absl::StrAppendFormat(&out,
                           "segment     %s\nring        depth %u, slot %u bytes (%u inline), "
                           "max message %u bytes\nlimits      %u publishers, %u subscribers\n"
-                          "shm         %u bytes (segment and pools)\n",
+                          "shm         %u bytes (segment and pools, committed)\n",
                           s.segment, s.depth, s.slot_size, s.inline_capacity,
                           s.max_message_size, s.max_publishers, s.max_subscribers, t.shm_bytes());
   } else {
@@ -221,6 +250,7 @@ std::string TopicInfoText(const TopicDetail& t) {
                           e.pid, QosText(e.qos),
                           e.in_segment() ? absl::StrCat(e.transport_index) : std::string("-"),
                           f.samples, f.bytes);
+    if (e.ring && e.ring->pool_id != 0) absl::StrAppend(&out, "    ", PoolText(e.ring->pool), "\n");
   }
   absl::StrAppendFormat(&out, "subscribers (%d)\n", t.subscribers);
   for (const EndpointRow& e : t.endpoints) {
@@ -238,6 +268,9 @@ std::string TopicInfoJson(const TopicDetail& t) {
     Json j = {{"id", e.id}, {"node", e.node}, {"pid", e.pid}, {"exe", e.exe}};
     AddQos(e.qos, &j);
     AddFigures(e, &j);
+    if (e.publisher()) {
+      j["pool"] = e.ring && e.ring->pool_id != 0 ? PoolJson(e.ring->pool) : Json(nullptr);
+    }
     (e.publisher() ? pubs : subs).push_back(std::move(j));
   }
   const transport::TopicSnapshot& s = t.snapshot;

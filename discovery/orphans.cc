@@ -77,9 +77,12 @@ void LookInsideTopic(const ShmOptions& options, const transport::TopicSnapshot& 
                                                        pid, ", dead while ",
                                                        transport::EntryPhaseName(state), ")"));
   };
-  for (const std::uint64_t pool : t.named_pools) pools->named.insert(pool);
+  // Pools by family: a publisher's segments share it (pool_layout.h).
+  for (const std::uint64_t pool : t.named_pools) {
+    pools->named.insert(transport::internal::PoolFamilyOf(pool));
+  }
   for (const transport::RingSnapshot& r : t.rings) {
-    if (r.pool_id != 0) pools->live.insert(r.pool_id);
+    if (r.pool_id != 0) pools->live.insert(transport::internal::PoolFamilyOf(r.pool_id));
     if (!r.owner_alive) stale("publisher", r.publisher_id, r.owner_pid, r.state);
     if (r.anomalies != 0) {
       report->anomalies.push_back(absl::StrCat(t.topic, ": publisher ", r.publisher_id,
@@ -96,8 +99,8 @@ void LookInsideTopic(const ShmOptions& options, const transport::TopicSnapshot& 
     }
   }
   for (const std::uint64_t pool : t.drained_pools) {
-    const std::string name = transport::PoolSegmentName(options, pool);
-    if (::access(absl::StrCat(options.dir, name).c_str(), F_OK) == 0) {
+    for (const std::string& name :
+         transport::PoolFamilyNames(options, transport::internal::PoolFamilyOf(pool))) {
       report->orphan_pools.push_back(
           absl::StrCat(name, " (its publisher on ", t.topic, " is gone)"));
     }
@@ -147,7 +150,8 @@ void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
     std::uint64_t id = 0;
     if (!absl::SimpleHexAtoi(absl::string_view(name).substr(pool_stem.size()), &id)) continue;
     if (!Ready(options, name, clean, report)) continue;
-    if (pools.live.contains(id)) {
+    const std::uint64_t family = transport::internal::PoolFamilyOf(id);
+    if (pools.live.contains(family)) {
       absl::StatusOr<transport::ChunkPool> pool = transport::ChunkPool::Observe(options, id);
       absl::Status verified = pool.ok() ? pool->Verify() : pool.status();
       // A pool in use changes under a look: believe a failure seen twice.
@@ -158,7 +162,7 @@ void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
     // No ring names it: its publisher died (or left) between creating it
     // and claiming a ring. Its creator and every reader hold a lock on it
     // while they live, so an unlocked one is nobody's.
-    if (pools.named.contains(id)) continue;
+    if (pools.named.contains(family)) continue;
     const absl::StatusOr<bool> unused = Segment::IsUnused(options, name);
     if (!unused.ok() || !*unused) continue;
     report->orphan_pools.push_back(absl::StrCat(name, " (no topic names it)"));

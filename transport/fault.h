@@ -21,7 +21,7 @@ namespace ringcast::transport {
 
 // Every point, in the order an entry lives through them. Tests iterate
 // this list, so a new point is tested as soon as it is listed here.
-inline constexpr std::array<const char*, 14> kFaultPoints = {
+inline constexpr std::array<const char*, 17> kFaultPoints = {
     "segment.init.allocated",   // creator: file sized, header not written
     "segment.init.written",     // creator: initialised, magic not stored
     "entry.claim.token",        // claimer: token taken, entry still Free
@@ -32,6 +32,9 @@ inline constexpr std::array<const char*, 14> kFaultPoints = {
     "entry.takeover.cleaned",   // reclaimer: held chunks returned, not Free
     "entry.takeover.state",     // reclaimer: entry Free, token not cleared
     "pool.loan.allocated",      // publisher: chunk popped, loan not recorded
+    "pool.grow.created",        // publisher: pool segment made, not recorded
+    "pool.shrink.retired",      // publisher: segment marked retired, still named
+    "pool.shrink.unlinked",     // publisher: segment unlinked, still mapped
     "publish.slot.odd",         // publisher: slot marked odd, payload half
     "publish.committed",        // publisher: slot even, head not advanced
     "reader.take.acquired",     // subscriber: chunk referenced, not recorded

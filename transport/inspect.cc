@@ -37,13 +37,6 @@ EntryPhase PhaseOf(std::uint64_t state_word) {
   return EntryPhase::kCorrupt;
 }
 
-// The size of file `name` in options.dir, 0 if it is gone.
-std::uint64_t FileSize(const ShmOptions& options, absl::string_view name) {
-  struct stat st {};
-  if (::stat(absl::StrCat(options.dir, name).c_str(), &st) != 0) return 0;
-  return static_cast<std::uint64_t>(st.st_size);
-}
-
 // The owner fields of ring `i`, copied seqlock-style, or nullopt if the
 // ring is free (or would not hold still). Fills `pool_id` even for a free
 // ring: a departed owner's pool stays named.
@@ -242,8 +235,10 @@ TopicSnapshot TopicObserver::Snapshot(bool with_recent) const {
     r->bytes = hot.bytes.load(std::memory_order_relaxed);
     r->last_publish_ns = hot.last_publish_ns.load(std::memory_order_relaxed);
     if (with_recent) r->recent = RecentSamples(t, i, heads[i]);
-    if (active[i] && r->pool_id != 0) {
-      s.pool_bytes += FileSize(t.options(), PoolSegmentName(t.options(), r->pool_id));
+    if (active[i] && internal::PoolFamilyOf(r->pool_id) != 0) {
+      r->pool = ObservePoolFamily(t.options(), internal::PoolFamilyOf(r->pool_id));
+      r->pool.planned_bytes = g.max_message_size * t.PoolChunks();
+      s.pool_bytes += r->pool.committed_bytes;
     }
     s.rings.push_back(std::move(*r));
   }

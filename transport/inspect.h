@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "transport/pool.h"
 #include "transport/shm_options.h"
 
 namespace ringcast::transport {
@@ -54,7 +55,8 @@ struct RingSnapshot {
   bool owner_alive = false;  // the process holding the entry lives
   std::uint64_t publisher_id = 0;
   std::uint32_t owner_pid = 0;
-  std::uint64_t pool_id = 0;    // the owner's chunk pool; 0 = none
+  std::uint64_t pool_id = 0;    // the owner's chunk pool family; 0 = none
+  PoolUse pool;                 // what that pool commits now (active rings)
   std::uint64_t start_seq = 0;  // the first sequence this owner published
   std::uint64_t head = 0;       // the next sequence to publish
   std::uint64_t samples = 0;    // head - start_seq: published by this owner
@@ -97,7 +99,7 @@ struct TopicSnapshot {
   std::uint32_t max_held_samples = 0;
   std::uint64_t max_message_size = 0;
   std::uint64_t segment_bytes = 0;  // the topic segment
-  std::uint64_t pool_bytes = 0;     // the pools of its active rings
+  std::uint64_t pool_bytes = 0;     // the pools of its active rings, committed
   std::vector<RingSnapshot> rings;              // every ring not free, by index
   std::vector<SubscriberSnapshot> subscribers;  // every entry not free, by index
   // Every pool a ring names, owned or not: a departed publisher's pool is

@@ -1,12 +1,14 @@
 #include "transport/pool.h"
 
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "transport/names.h"
 #include "transport/process.h"
@@ -47,7 +49,55 @@ std::string PoolSegmentName(const ShmOptions& options, std::uint64_t pool_id) {
   return absl::StrFormat("%sp.%016x", DomainStem(options), pool_id);
 }
 
-absl::StatusOr<ChunkPool> ChunkPool::Create(const ShmOptions& options,
+std::uint64_t NewPoolFamilyId() {
+  for (;;) {
+    const std::uint64_t id = internal::PoolFamilyOf(RandomNonZeroId());
+    if (id != 0) return id;
+  }
+}
+
+std::vector<std::string> PoolFamilyNames(const ShmOptions& options, std::uint64_t family) {
+  // Members share the name up to the last three hex digits.
+  std::string stem = PoolSegmentName(options, internal::PoolFamilyOf(family));
+  stem.resize(stem.size() - 3);
+  return NamesWithStem(options, stem);
+}
+
+std::vector<std::string> UnlinkPoolFamily(const ShmOptions& options, std::uint64_t family) {
+  std::vector<std::string> unlinked;
+  for (std::string& name : PoolFamilyNames(options, family)) {
+    if (Segment::Unlink(options, name).ok()) unlinked.push_back(std::move(name));
+  }
+  return unlinked;
+}
+
+void PoolUse::Add(const ChunkPool& pool) {
+  committed_bytes += pool.bytes();
+  free_chunks += pool.CountFree();
+  chunks += pool.chunk_count();
+  ++segments;
+  auto it = std::find_if(classes.begin(), classes.end(),
+                         [&](const SizeClass& c) { return c.chunk_size <= pool.chunk_size(); });
+  if (it == classes.end() || it->chunk_size != pool.chunk_size()) {
+    it = classes.insert(it, SizeClass{pool.chunk_size(), 0, 0});
+  }
+  it->chunks += pool.chunk_count();
+  ++it->segments;
+}
+
+PoolUse ObservePoolFamily(const ShmOptions& options, std::uint64_t family) {
+  PoolUse use;
+  const std::string stem = absl::StrCat(DomainStem(options), "p.");
+  for (const std::string& name : PoolFamilyNames(options, family)) {
+    std::uint64_t id = 0;
+    if (!absl::SimpleHexAtoi(absl::string_view(name).substr(stem.size()), &id)) continue;
+    absl::StatusOr<ChunkPool> pool = ChunkPool::Observe(options, id);
+    if (pool.ok() && !pool->retired()) use.Add(*pool);
+  }
+  return use;
+}
+
+absl::StatusOr<ChunkPool> ChunkPool::Create(const ShmOptions& options, std::uint64_t id,
                                             std::uint64_t chunk_size,
                                             std::uint32_t chunk_count) {
   RINGCAST_RETURN_IF_ERROR(ValidateShmOptions(options));
@@ -62,7 +112,7 @@ absl::StatusOr<ChunkPool> ChunkPool::Create(const ShmOptions& options,
                                                    chunk_size, " bytes is too large"));
   }
   const std::uint64_t size = chunks_offset + stride * chunk_count;
-  const std::uint64_t id = RandomNonZeroId();
+  if (id == 0) return absl::InvalidArgumentError("pool id 0 is reserved for \"no pool\"");
   RINGCAST_ASSIGN_OR_RETURN(
       Segment segment,
       Segment::Create(options, PoolSegmentName(options, id), SegmentKind::kPool, size,
@@ -109,6 +159,10 @@ absl::StatusOr<ChunkPool> ChunkPool::Open(const ShmOptions& options, std::uint64
       ChunkPool pool, OpenPool(options, pool_id, Segment::Access::kParticipant,
                                [&](Segment s) { return ChunkPool(pool_id, std::move(s)); }));
   RINGCAST_RETURN_IF_ERROR(pool.CheckGeometry());
+  if (pool.retired()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pool segment ", pool.segment().path(), " was released by its publisher"));
+  }
   return pool;
 }
 
@@ -250,6 +304,11 @@ void ChunkPool::Release(const ChunkRef& ref) {
     }
   }
   if (CountOf(s) == 1) Push(ref.index);
+}
+
+void ChunkPool::Retire() {
+  // Relaxed: see retired().
+  header().retired.store(1, std::memory_order_relaxed);
 }
 
 std::uint32_t ChunkPool::CountFree() const {

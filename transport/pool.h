@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,13 +27,53 @@ namespace ringcast::transport {
 // The segment name of pool `pool_id`: "/<prefix>.<domain>.p.<16 hex>".
 std::string PoolSegmentName(const ShmOptions& options, std::uint64_t pool_id);
 
+// A fresh random pool family id (pool_layout.h, "Pool ids").
+std::uint64_t NewPoolFamilyId();
+// The names of the family's segments that exist now in options.dir.
+std::vector<std::string> PoolFamilyNames(const ShmOptions& options, std::uint64_t family);
+// Unlinks every segment of the family (mappings stay valid); returns the
+// names it unlinked.
+std::vector<std::string> UnlinkPoolFamily(const ShmOptions& options, std::uint64_t family);
+
+class ChunkPool;
+
+// What a publisher's pool commits now (its chain's segments), for `topic
+// info`, `doctor` and tests.
+struct PoolUse {
+  struct SizeClass {
+    std::uint64_t chunk_size = 0;
+    std::uint32_t chunks = 0;  // committed
+    std::uint32_t segments = 0;
+  };
+  std::uint64_t committed_bytes = 0;  // every segment's size
+  std::uint64_t planned_bytes = 0;    // the plan's chunks of max_message_size
+  std::uint32_t segments = 0;
+  std::uint32_t chunks = 0;
+  std::uint32_t free_chunks = 0;
+  std::vector<SizeClass> classes;     // those with a segment, largest first
+
+  // Counts `pool` in.
+  void Add(const ChunkPool& pool);
+};
+
+// Looks at the family's segments as they are now (maps each read-only, a
+// look that takes no lock); `planned_bytes` comes from the caller.
+PoolUse ObservePoolFamily(const ShmOptions& options, std::uint64_t family);
+
 class ChunkPool {
  public:
-  // Creates a pool of `chunk_count` chunks of `chunk_size` bytes under a
-  // fresh random id. ResourceExhausted (naming the size) if it does not fit.
+  // Creates pool segment `pool_id` of `chunk_count` chunks of `chunk_size`
+  // bytes, committed now. ResourceExhausted (naming the size and the free
+  // space) if it does not fit.
+  static absl::StatusOr<ChunkPool> Create(const ShmOptions& options, std::uint64_t pool_id,
+                                          std::uint64_t chunk_size, std::uint32_t chunk_count);
+  // The same under a fresh family id.
   static absl::StatusOr<ChunkPool> Create(const ShmOptions& options, std::uint64_t chunk_size,
-                                          std::uint32_t chunk_count);
+                                          std::uint32_t chunk_count) {
+    return Create(options, NewPoolFamilyId(), chunk_size, chunk_count);
+  }
   // Maps an existing pool (its mapping stays valid after an unlink).
+  // FailedPrecondition if its publisher has retired it.
   static absl::StatusOr<ChunkPool> Open(const ShmOptions& options, std::uint64_t pool_id);
   // Maps an existing pool read-only, without a lock: for Verify.
   static absl::StatusOr<ChunkPool> Observe(const ShmOptions& options, std::uint64_t pool_id);
@@ -70,8 +111,20 @@ class ChunkPool {
   std::uint64_t id() const { return id_; }
   std::uint64_t chunk_size() const { return chunk_size_; }
   std::uint32_t chunk_count() const { return chunk_count_; }
-  // Chunks on the free list now (walks it; for tests and observers).
+  // Chunks on the free list now (walks it; for tests, observers and the
+  // publisher deciding to release the segment).
   std::uint32_t CountFree() const;
+  // The publisher releases the segment (REQUIRES: every chunk free): marks
+  // it so that subscribers still mapping it let go. The caller unlinks it.
+  void Retire();
+  bool retired() const {
+    // Relaxed: a reader checks after acquiring the slot that names a
+    // member id, which the publisher released after retiring any earlier
+    // segment of that id; a stale answer otherwise only keeps a mapping.
+    return header().retired.load(std::memory_order_relaxed) != 0;
+  }
+  // Bytes the segment commits (headers, controls and chunks).
+  std::uint64_t bytes() const { return segment_.size(); }
   const Segment& segment() const { return segment_; }
 
  private:

@@ -9,7 +9,10 @@
 //   0   8  chunk_size      usable bytes per chunk (the topic's max_message_size)
 //   8   8  chunk_stride    bytes between chunks, a multiple of 64
 //   16  4  chunk_count
-//   20  4  reserved
+//   20  4  retired         0 while in use; 1 once its publisher has released
+//                          it (all chunks free): a subscriber that still
+//                          maps it drops the mapping and opens the name
+//                          again, which may by then be a new segment
 //   24  8  controls_offset from the segment start
 //   32  8  chunks_offset   from the segment start, 4096-aligned
 //   64  8  free_head       (line 1) Treiber stack head: tag << 32 | (index + 1),
@@ -28,6 +31,13 @@
 // A chunk reference, as a ring slot and a subscriber's held list carry it:
 // pool id (u64: names the segment "/<prefix>.<domain>.p.<16 hex>"), then
 // index << 32 | generation, then the payload size.
+//
+// Pool ids. A publisher's pool is a family of segments grown on demand.
+// The family id has its low 12 bits zero and is what the ring's control
+// names; a member's id adds its size class (bits 8..11: 0 holds chunks of
+// max_message_size, class k > 0 chunks of half of class k-1's power of
+// two) and its ordinal within the class (bits 0..7). A reader follows a
+// reference only into the family of the ring it read it from.
 #ifndef RINGCAST_TRANSPORT_POOL_LAYOUT_H_
 #define RINGCAST_TRANSPORT_POOL_LAYOUT_H_
 
@@ -44,7 +54,7 @@ struct alignas(kCacheLine) PoolHeader {
   std::uint64_t chunk_size;
   std::uint64_t chunk_stride;
   std::uint32_t chunk_count;
-  std::uint32_t reserved0;
+  std::atomic<std::uint32_t> retired;
   std::uint64_t controls_offset;
   std::uint64_t chunks_offset;
   std::uint8_t reserved1[24];
@@ -63,6 +73,21 @@ struct ChunkControl {
 static_assert(sizeof(ChunkControl) == 16);
 
 inline constexpr std::uint32_t kMaxChunks = 1u << 20;
+
+inline constexpr std::uint64_t kPoolMemberMask = 0xFFF;
+inline constexpr std::uint32_t kMaxSizeClasses = 16;
+inline constexpr std::uint32_t kMaxClassSegments = 256;
+constexpr std::uint64_t PoolFamilyOf(std::uint64_t pool_id) { return pool_id & ~kPoolMemberMask; }
+constexpr std::uint32_t SizeClassOf(std::uint64_t pool_id) {
+  return static_cast<std::uint32_t>(pool_id >> 8) & 0xF;
+}
+constexpr std::uint32_t OrdinalOf(std::uint64_t pool_id) {
+  return static_cast<std::uint32_t>(pool_id) & 0xFF;
+}
+constexpr std::uint64_t PoolMemberId(std::uint64_t family, std::uint32_t size_class,
+                                     std::uint32_t ordinal) {
+  return family | std::uint64_t{size_class} << 8 | ordinal;
+}
 inline constexpr std::uint64_t kChunkAlign = 4096;
 
 }  // namespace ringcast::transport::internal

@@ -246,13 +246,15 @@ void Reader::Resync() {
 }
 
 void Reader::PrunePools() {
-  // Keep the pools a ring names (its owner's, or its last owner's while the
-  // ring still holds that owner's samples); samples out keep their own.
+  // Keep the pool segments of the families the rings name (their owner's,
+  // or their last owner's while the ring still holds that owner's
+  // samples); samples out keep their own.
   absl::erase_if(pools_, [&](const auto& entry) {
     for (const Ring& r : rings_) {
       // Relaxed: a stale id only keeps a mapping a little longer.
-      if (topic_->ring_control(r.index).pool_id.load(std::memory_order_relaxed) ==
-          entry.first) {
+      if (internal::PoolFamilyOf(
+              topic_->ring_control(r.index).pool_id.load(std::memory_order_relaxed)) ==
+          internal::PoolFamilyOf(entry.first)) {
         return false;
       }
     }
@@ -260,9 +262,24 @@ void Reader::PrunePools() {
   });
 }
 
-ChunkPool* Reader::PoolFor(std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep) {
+ChunkPool* Reader::PoolFor(const Ring& ring, std::uint64_t pool_id,
+                           std::shared_ptr<ChunkPool>* keep) {
   auto it = pools_.find(pool_id);
+  // A segment its publisher released: the id may name a new one by now.
+  if (it != pools_.end() && it->second->retired()) {
+    pools_.erase(it);
+    it = pools_.end();
+  }
   if (it == pools_.end()) {
+    // Follow a reference only into the family of the pool the ring names:
+    // a stray or hostile id never makes us map another segment. (A
+    // previous owner's sample we had not mapped yet is lost, as its pool
+    // went when the ring changed hands.)
+    // Relaxed: the acquire load of the slot's stamp ordered the claim that
+    // stored it.
+    const std::uint64_t family = internal::PoolFamilyOf(
+        topic_->ring_control(ring.index).pool_id.load(std::memory_order_relaxed));
+    if (family == 0 || internal::PoolFamilyOf(pool_id) != family) return nullptr;
     absl::StatusOr<ChunkPool> pool = ChunkPool::Open(topic_->options(), pool_id);
     if (!pool.ok()) return nullptr;  // its publisher and every holder left
     it = pools_.emplace(pool_id, std::make_shared<ChunkPool>(*std::move(pool))).first;
@@ -400,7 +417,7 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
       const internal::ChunkRef ref{ref_words[0], static_cast<std::uint32_t>(ref_words[1] >> 32),
                                    static_cast<std::uint32_t>(ref_words[1]), ref_words[2]};
       std::shared_ptr<ChunkPool> pool;
-      ChunkPool* p = held_slot >= 0 ? PoolFor(ref.pool_id, &pool) : nullptr;
+      ChunkPool* p = held_slot >= 0 ? PoolFor(ring, ref.pool_id, &pool) : nullptr;
       // Recycled before we got our reference (or unreadable): lost.
       if (p == nullptr || ref.size > p->chunk_size() || !p->Acquire(ref)) {
         ring.cursor = seq + 1;

@@ -233,7 +233,9 @@ class Reader {
   template <typename Buffer>
   ReadResult Next(Buffer* payload, SampleInfo* info, int slot);
   absl::Status NoFreeSlot() const;
-  ChunkPool* PoolFor(std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep);
+  // The mapped pool segment `pool_id` of `ring`'s family (mapped now if
+  // it is new to us), or nullptr if it is gone or foreign.
+  ChunkPool* PoolFor(const Ring& ring, std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep);
   void PrunePools();
   bool RingHasData(const Ring& ring) const;
   void CountLost(std::uint64_t n);

@@ -34,7 +34,9 @@ inline constexpr std::uint64_t kSegmentMagic = 0x5453414347474E52;  // "RNGGCAST
 // RingHot::retained_from (chunks the ring gave back early).
 // 5: TopicHeader::fenced_sleepers and the kSubscriberSleeps flag: a
 // publisher fences fully while a subscriber of the topic may sleep.
-inline constexpr std::uint32_t kLayoutVersion = 5;
+// 6: pools grow: a publisher's pool is a family of segments (pool ids'
+// low 12 bits name size class and ordinal), and PoolHeader::retired.
+inline constexpr std::uint32_t kLayoutVersion = 6;
 inline constexpr std::size_t kCacheLine = 64;  // ABI: not hardware_*_size
 
 enum class SegmentKind : std::uint32_t { kRegistry = 1, kTopic = 2, kPool = 3 };

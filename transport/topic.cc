@@ -259,10 +259,11 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
       ring_hot(i).head.store(claim.start_seq, std::memory_order_relaxed);
     }
     // The previous owner's pool: its samples are about to be overwritten,
-    // so its name goes (mappings of it stay valid for samples held).
-    if (const std::uint64_t old_pool = rc.pool_id.load(std::memory_order_relaxed);
+    // so the names of its segments go (mappings of them stay valid for
+    // samples held).
+    if (const std::uint64_t old_pool = internal::PoolFamilyOf(rc.pool_id.load(std::memory_order_relaxed));
         old_pool != 0 && old_pool != pool_id) {
-      (void)Segment::Unlink(options_, PoolSegmentName(options_, old_pool));
+      (void)UnlinkPoolFamily(options_, old_pool);
     }
     // Relaxed stores: published by Activate's release.
     rc.publisher_id.store(claim.publisher_id, std::memory_order_relaxed);
@@ -465,8 +466,9 @@ bool TopicSegment::Leave() {
   for (std::uint32_t i = 0; i < geometry_.max_publishers; ++i) {
     // Relaxed: every writer of the table has left (we hold no lock now,
     // but nobody can join the unlinked name).
-    const std::uint64_t pool_id = ring_control(i).pool_id.load(std::memory_order_relaxed);
-    if (pool_id != 0) (void)Segment::Unlink(options_, PoolSegmentName(options_, pool_id));
+    const std::uint64_t pool_id =
+        internal::PoolFamilyOf(ring_control(i).pool_id.load(std::memory_order_relaxed));
+    if (pool_id != 0) (void)UnlinkPoolFamily(options_, pool_id);
   }
   return true;
 }
@@ -479,7 +481,7 @@ std::vector<std::uint64_t> TopicSegment::DrainedPools() const {
     // owns or is claiming keeps its pool.
     if (StateOf(rc.state.load(std::memory_order_acquire)) != EntryState::kFree) continue;
     const std::uint64_t pool_id = rc.pool_id.load(std::memory_order_relaxed);
-    if (pool_id == 0) continue;
+    if (internal::PoolFamilyOf(pool_id) == 0) continue;
     // Acquire: the final head of the departed owner.
     const std::uint64_t head = ring_hot(i).head.load(std::memory_order_acquire);
     bool needed = false;
@@ -509,8 +511,9 @@ std::vector<std::string> TopicSegment::UnlinkDrainedPools() {
       std::uint64_t expected = pool_id;
       if (ring_control(i).pool_id.compare_exchange_strong(expected, 0,
                                                           std::memory_order_relaxed)) {
-        const std::string name = PoolSegmentName(options_, pool_id);
-        if (Segment::Unlink(options_, name).ok()) unlinked.push_back(name);
+        for (std::string& name : UnlinkPoolFamily(options_, internal::PoolFamilyOf(pool_id))) {
+          unlinked.push_back(std::move(name));
+        }
         break;
       }
     }

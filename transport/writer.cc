@@ -47,20 +47,18 @@ absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_vi
   // Entries are not the only traces of the dead: a topic unlinked by its
   // last user leaves its dead owners' liveness files. Sweep the domain.
   SweepDeadTokens(options);
-  std::unique_ptr<ChunkPool> pool;
+  std::unique_ptr<PoolChain> pool;
   if (t->geometry().max_message_size > 0) {
-    absl::StatusOr<ChunkPool> p =
-        ChunkPool::Create(options, t->geometry().max_message_size, t->PoolChunks());
+    absl::StatusOr<PoolChain> p =
+        PoolChain::Create(options, std::string(topic), t->geometry().max_message_size,
+                          t->PoolChunks(), writer_options.pool);
     if (!p.ok()) {
       t->Leave();
-      return absl::Status(p.status().code(),
-                          absl::StrCat("publisher on ", topic, ": chunk pool of ",
-                                       t->PoolChunks(), " x ", t->geometry().max_message_size,
-                                       " bytes: ", p.status().message()));
+      return p.status();
     }
-    pool = std::make_unique<ChunkPool>(*std::move(p));
+    pool = std::make_unique<PoolChain>(*std::move(p));
   }
-  absl::StatusOr<TopicSegment::RingClaim> claim = t->ClaimRing(token, pool ? pool->id() : 0);
+  absl::StatusOr<TopicSegment::RingClaim> claim = t->ClaimRing(token, pool ? pool->family() : 0);
   if (!claim.ok()) {
     t->Leave();
     return claim.status();
@@ -69,7 +67,7 @@ absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_vi
 }
 
 Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim claim,
-               std::unique_ptr<ChunkPool> pool, const WriterOptions& writer_options)
+               std::unique_ptr<PoolChain> pool, const WriterOptions& writer_options)
     : writer_options_(writer_options), topic_(std::move(topic)), pool_(std::move(pool)),
       claim_(claim), next_seq_(claim.start_seq) {
   const TopicGeometry& g = topic_->geometry();
@@ -306,25 +304,19 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
   // Hot chunks: give back what every subscriber has passed, so that the
   // LIFO free list hands us the chunk we filled last, still in cache.
   if (ring_refs_ != 0 && !writer_options_.keep_history) DropPassedRefs();
-  std::optional<internal::ChunkRef> ref = pool_->Allocate();
+  // Segments that stayed wholly free for the idle time go (cheap unless
+  // the pool has grown and it is time to look).
+  pool_->Trim(clock_.Now());
+  absl::StatusOr<PoolChain::Chunk> chunk = pool_->Allocate(size);
   RINGCAST_FAULT_POINT("pool.loan.allocated");
-  if (!ref) {
-    if (absl::Status corrupt = pool_->Verify(); !corrupt.ok()) {
+  if (!chunk.ok()) {
+    if (absl::IsDataLoss(chunk.status())) {
       topic_->CountRingAnomaly(claim_.index, "its chunk pool's free list is corrupt");
-      return absl::DataLossError(absl::StrCat("loan on ", topic_->topic(), ": ",
-                                              corrupt.message(),
-                                              "; recreate the publisher to get a fresh pool"));
     }
-    // The sizing makes this impossible unless a process died in the few
-    // instructions between taking a reference and recording it.
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "chunk pool of publisher ", claim_.publisher_id, " on ", topic_->topic(),
-        " is empty although sized for depth + every subscriber's max_held_samples + ",
-        TopicSegment::kMaxLoans, " loans; a chunk reference leaked"));
+    return chunk.status();
   }
-  ref->size = size;
   ++*loans_;
-  return ChunkLoan(pool_.get(), loans_.get(), *ref, pool_->chunk(ref->index));
+  return ChunkLoan(chunk->pool, loans_.get(), chunk->ref, chunk->pool->chunk(chunk->ref.index));
 }
 
 absl::Status Writer::SlotOnLoan() const {
@@ -346,7 +338,7 @@ void Writer::DropOverwrittenRef() {
 
 absl::Status Writer::Publish(ChunkLoan&& loan) {
   if (loaned_slot_ != nullptr) return SlotOnLoan();
-  if (loan.pool_ == nullptr || loan.pool_ != pool_.get()) {
+  if (pool_ == nullptr || !pool_->Owns(loan.pool_)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "publish of a chunk loan that is empty or belongs to another publisher than ",
         claim_.publisher_id, " on ", topic_->topic()));

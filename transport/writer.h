@@ -27,6 +27,7 @@
 #include "absl/types/span.h"
 #include "transport/chunk_ref.h"
 #include "transport/clock.h"
+#include "transport/pool_chain.h"
 #include "transport/shm_options.h"
 #include "transport/topic_config.h"
 
@@ -67,6 +68,8 @@ struct WriterOptions {
   // False: samples carry publish time 0, and publishing reads no clock
   // (for messages that carry their own time stamp).
   bool stamp_time = true;
+  // How the chunk pool starts, grows and shrinks (pool_chain.h).
+  PoolChainOptions pool;
 };
 
 // A writable chunk of the publisher's pool. Move-only; returned to the pool
@@ -118,9 +121,9 @@ class ChunkLoan {
 
 class Writer {
  public:
-  // Joins (or creates) `topic`, reclaims entries of dead processes, creates
-  // this publisher's chunk pool if the topic has max_message_size > 0, and
-  // claims a ring.
+  // Joins (or creates) `topic`, reclaims entries of dead processes, plans
+  // this publisher's chunk pool if the topic has max_message_size > 0 (its
+  // segments are created by the loans that need them), and claims a ring.
   static absl::StatusOr<Writer> Create(const ShmOptions& options, absl::string_view topic,
                                        const TopicConfig& config,
                                        const WriterOptions& writer_options = {});
@@ -135,9 +138,12 @@ class Writer {
   // max_message_size.
   absl::Status Publish(absl::Span<const std::byte> payload);
 
-  // Loans a chunk for a `size`-byte message. InvalidArgument above
-  // max_message_size or without a pool; ResourceExhausted with
-  // kMaxLoans loans outstanding.
+  // Loans a chunk of the smallest size class that fits a `size`-byte
+  // message, growing the pool if none is free. InvalidArgument above
+  // max_message_size or without a pool; ResourceExhausted with kMaxLoans
+  // loans outstanding, or when the shared-memory directory cannot hold the
+  // growth (naming the sizes and the free space; later loans succeed once
+  // chunks come back or space is freed).
   absl::StatusOr<ChunkLoan> Loan(std::size_t size);
 
   // Publishes a loaned chunk by reference. On an error (DeadlineExceeded
@@ -175,11 +181,11 @@ class Writer {
   std::uint64_t next_sequence() const { return next_seq_; }
   const TopicSegment& topic() const { return *topic_; }
   // This publisher's pool, or nullptr on an inline-only topic.
-  const ChunkPool* pool() const { return pool_.get(); }
+  const PoolChain* pool() const { return pool_.get(); }
 
  private:
   Writer(std::unique_ptr<TopicSegment> topic, RingClaim claim,
-         std::unique_ptr<ChunkPool> pool, const WriterOptions& writer_options);
+         std::unique_ptr<PoolChain> pool, const WriterOptions& writer_options);
   // Writes `size` bytes into slot `next_seq_` with `size_field` in its
   // word, commits it and rings sleepers.
   void Commit(const std::byte* bytes, std::uint32_t size, std::uint32_t size_field);
@@ -234,7 +240,7 @@ class Writer {
   PublishClock clock_;
 
   std::unique_ptr<TopicSegment> topic_;  // stable addresses for the pointers below
-  std::unique_ptr<ChunkPool> pool_;
+  std::unique_ptr<PoolChain> pool_;
   std::unique_ptr<std::uint32_t> loans_ = std::make_unique<std::uint32_t>(0);
   std::vector<internal::ChunkRef> slot_refs_;  // the ring's reference per slot
   RingClaim claim_{};

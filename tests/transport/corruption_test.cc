@@ -872,17 +872,23 @@ TEST(CorruptionTest, ACraftedMaxMessageSizeNeverMakesAJoiningPublisherWritePastI
               r->topic().header().max_message_size = ~std::uint64_t{0};
               absl::StatusOr<Writer> w = Writer::Create(o, "/crafted", c);
               if (!w.ok()) return w.status().code() == absl::StatusCode::kDataLoss ? 0 : 11;
-              const ChunkPool* p = w->pool();
-              if (p == nullptr) return 0;
-              // Every chunk must lie inside the pool, or the publish below
-              // writes past it.
-              const std::uint64_t end =
-                  static_cast<std::uint64_t>(p->chunk(p->chunk_count() - 1) - p->segment().base());
-              if (end > p->segment().size() || p->chunk_size() > p->segment().size() - end) {
-                return 12;
-              }
+              const PoolChain* chain = w->pool();
+              if (chain == nullptr) return 0;
               std::vector<std::byte> message(1 << 20);
               (void)w->Publish(message);
+              // Every chunk of every segment the loan made must lie inside
+              // its segment, or the publish wrote past it.
+              for (std::uint32_t k = 0; k < chain->class_count(); ++k) {
+                for (std::uint32_t n = 0; n < internal::kMaxClassSegments; ++n) {
+                  const ChunkPool* p = chain->segment(k, n);
+                  if (p == nullptr) continue;
+                  const std::uint64_t end = static_cast<std::uint64_t>(
+                      p->chunk(p->chunk_count() - 1) - p->segment().base());
+                  if (end > p->segment().size() || p->chunk_size() > p->segment().size() - end) {
+                    return 12;
+                  }
+                }
+              }
               return 0;
             }),
             0);
@@ -905,7 +911,9 @@ TEST(CorruptionTest, ACraftedPoolHeaderNeverMakesASubscriberCopyPastAChunk) {
               absl::StatusOr<Writer> w = Writer::Create(o, "/crafted", c);
               if (!r.ok() || !w.ok()) return 10;
               if (!w->Publish(std::vector<std::byte>(1000, std::byte{7})).ok()) return 11;
-              auto& h = *reinterpret_cast<internal::PoolHeader*>(w->pool()->segment().base() +
+              const ChunkPool* seg = w->pool()->segment(w->pool()->ClassFor(1000), 0);
+              if (seg == nullptr) return 13;
+              auto& h = *reinterpret_cast<internal::PoolHeader*>(seg->segment().base() +
                                                                  sizeof(SegmentHeader));
               h.chunk_size = ~std::uint64_t{0};
               h.chunk_stride = 0;

@@ -234,8 +234,16 @@ TEST(InspectTest, PooledSamplesShowTheirMessageSizesAndHeldChunks) {
   ASSERT_EQ(s.rings.size(), 1u);
   const RingSnapshot& ring = s.rings[0];
   ASSERT_NE(w->pool(), nullptr);
-  EXPECT_EQ(ring.pool_id, w->pool()->id());
-  EXPECT_EQ(s.named_pools, std::vector<std::uint64_t>{w->pool()->id()});
+  EXPECT_EQ(ring.pool_id, w->pool()->family());
+  EXPECT_EQ(s.named_pools, std::vector<std::uint64_t>{w->pool()->family()});
+  // What the pool commits, as its publisher counts it.
+  const PoolUse own = w->pool()->Stats();
+  EXPECT_EQ(ring.pool.committed_bytes, own.committed_bytes);
+  EXPECT_EQ(ring.pool.segments, own.segments);
+  EXPECT_EQ(ring.pool.chunks, own.chunks);
+  EXPECT_EQ(ring.pool.planned_bytes, own.planned_bytes);
+  ASSERT_EQ(ring.pool.classes.size(), own.classes.size());
+  EXPECT_EQ(s.pool_bytes, own.committed_bytes);
   EXPECT_TRUE(s.drained_pools.empty()) << "its publisher is alive";
   EXPECT_GT(s.pool_bytes, 4096u);
   EXPECT_EQ(ring.samples, 6u);

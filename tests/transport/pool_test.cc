@@ -325,11 +325,15 @@ TEST(PooledTopicTest, DepartedPublishersPoolGoesOnceDrained) {
   EXPECT_TRUE(VerifyMessage(got, 0));
   EXPECT_FALSE(*r->Take(&got, &info));  // drains the ring: nobody needs the pool
   EXPECT_TRUE(FilesWithPrefix(kShmDir, pools).empty());
-  // With nobody lagging, a publisher's pool goes with it.
+  // With nobody lagging, a publisher's pool goes with it. It commits
+  // nothing before its first loan.
   {
     absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
     ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(FilesWithPrefix(kShmDir, pools).empty());
+    ASSERT_TRUE(w->Publish(std::vector<std::byte>(4096)).ok());
     EXPECT_EQ(FilesWithPrefix(kShmDir, pools).size(), 1u);
+    ASSERT_TRUE(*r->Take(&got, &info));
   }
   EXPECT_TRUE(FilesWithPrefix(kShmDir, pools).empty());
 }
@@ -341,16 +345,20 @@ TEST(PooledTopicTest, CorruptFreeListIsDataLossNotALeak) {
   const TopicConfig c = PooledConfig(4096, 8);
   absl::StatusOr<Writer> w = Writer::Create(o, "/blob", c);
   ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w->Loan(100).ok());  // makes the pool's first segment
+  const ChunkPool* first = w->pool()->segment(0, 0);
+  ASSERT_NE(first, nullptr);
   // A stray write: the free list head points past the chunks.
   auto* header = reinterpret_cast<internal::PoolHeader*>(
-      w->pool()->segment().base() + sizeof(SegmentHeader));
+      first->segment().base() + sizeof(SegmentHeader));
   header->free_head.store(std::uint64_t{7} << 32 | 0xFFFFF, std::memory_order_relaxed);
   absl::StatusOr<ChunkLoan> loan = w->Loan(100);
   ASSERT_FALSE(loan.ok());
   EXPECT_EQ(loan.status().code(), absl::StatusCode::kDataLoss) << loan.status();
   EXPECT_THAT(loan.status().message(), HasSubstr("free list names chunk"));
-  EXPECT_THAT(loan.status().message(), HasSubstr(w->pool()->segment().path()));
-  EXPECT_FALSE(w->pool()->Verify().ok());
+  EXPECT_THAT(loan.status().message(), HasSubstr(first->segment().path()));
+  EXPECT_FALSE(first->Verify().ok());
+  EXPECT_EQ(w->pool()->Stats().segments, 1u) << "a corrupt pool is not grown past";
   EXPECT_EQ(w->topic().ring_control(w->ring_index()).anomalies.load(), 1u);
 }
 
@@ -365,7 +373,8 @@ TEST(PooledTopicTest, SixtyFourMiBMessages) {
   absl::StatusOr<Reader> r = Reader::Create(o, "/huge", c);
   absl::StatusOr<Writer> w = Writer::Create(o, "/huge", c);
   ASSERT_TRUE(r.ok() && w.ok()) << r.status() << w.status();
-  EXPECT_EQ(w->pool()->chunk_count(), 6u);
+  EXPECT_EQ(w->pool()->bound(), 6u);
+  EXPECT_EQ(w->pool()->chunk_count(), 0u) << "nothing committed before a loan";
   absl::StatusOr<ChunkLoan> loan = w->Loan(64 << 20);
   ASSERT_TRUE(loan.ok()) << loan.status();
   FillMessage(loan->data(), 64);
@@ -376,7 +385,10 @@ TEST(PooledTopicTest, SixtyFourMiBMessages) {
   EXPECT_TRUE(VerifyMessage((*s)->data(), 64));
 }
 
-TEST(PooledTopicTest, PoolTooBigForTheDirectoryIsAClearError) {
+// A pool grows into a directory too small for it: the loan that would
+// grow it fails with a clear error (the topic, the sizes, the free space),
+// never a SIGBUS, and the publisher goes on once a chunk comes back.
+TEST(PooledTopicTest, GrowthIntoAFullDirectoryIsAClearErrorForThatLoan) {
   if (const std::string why = ::ringcast::testing::WhyNoPrivateTmpfs(); !why.empty()) {
     GTEST_SKIP() << why;
   }
@@ -387,17 +399,33 @@ TEST(PooledTopicTest, PoolTooBigForTheDirectoryIsAClearError) {
     if (::unshare(CLONE_NEWNS) != 0) return 10;
     if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
     if (::mount("tmpfs", o.dir.c_str(), "tmpfs", 0, "size=4m") != 0) return 12;
-    absl::StatusOr<Writer> w = Writer::Create(o, "/big", PooledConfig(1 << 20));
-    if (w.status().code() != absl::StatusCode::kResourceExhausted) return 13;
-    const std::string msg(w.status().message());
-    // 8 + 4 x 8 + 4 = 44 chunks of 1 MiB, the bytes asked for, the bytes free.
-    if (msg.find("chunk pool of 44 x 1048576 bytes") == std::string::npos) return 14;
-    if (msg.find("needs ") == std::string::npos || msg.find(" free") == std::string::npos) {
-      return 15;
+    {
+      // 8 + 4 x 8 + 4 = 44 chunks of 1 MiB planned; nothing committed yet.
+      absl::StatusOr<Writer> w = Writer::Create(o, "/big", PooledConfig(1 << 20));
+      if (!w.ok()) return 13;
+      // The first segment: 2 chunks of 1 MiB, which fit in 4 MiB.
+      absl::StatusOr<ChunkLoan> a = w->Loan(1 << 20);
+      absl::StatusOr<ChunkLoan> b = w->Loan(1 << 20);
+      if (!a.ok() || !b.ok()) return 14;
+      // Growing by 2 more does not.
+      absl::StatusOr<ChunkLoan> c = w->Loan(1 << 20);
+      if (c.status().code() != absl::StatusCode::kResourceExhausted) return 15;
+      const std::string msg(c.status().message());
+      if (msg.find("/big") == std::string::npos ||
+          msg.find("2 chunks of 1048576 bytes") == std::string::npos ||
+          msg.find("needs ") == std::string::npos || msg.find(" free") == std::string::npos) {
+        return 16;
+      }
+      if (w->pool()->Stats().segments != 1) return 17;  // the failed one is gone
+      // A chunk comes back: the publisher goes on.
+      *a = ChunkLoan();
+      absl::StatusOr<ChunkLoan> d = w->Loan(1 << 20);
+      if (!d.ok()) return 18;
+      if (!w->Publish(*std::move(d)).ok()) return 19;
     }
     // Nothing half-made is left: no pool, and the topic went with its user.
     ReleaseProcessTokens();
-    return FilesWithPrefix(o.dir, o.prefix).empty() ? 0 : 16;
+    return FilesWithPrefix(o.dir, o.prefix).empty() ? 0 : 20;
   });
   ::rmdir(o.dir.c_str());
   EXPECT_EQ(code, 0) << "child step " << code << " failed (see the test body)";
@@ -552,7 +580,7 @@ TEST(PooledCrashTest, KilledSubscriberHoldingEightChunksHasThemReturned) {
     ASSERT_TRUE(w->Publish(m).ok());
   }
   ASSERT_EQ(::read(fds[0], &b, 1), 1);
-  const ChunkPool& pool = *w->pool();
+  const PoolChain& pool = *w->pool();
   // 8 in the ring (each also held by the subscriber): the rest are free.
   EXPECT_EQ(pool.CountFree(), pool.chunk_count() - 8);
   KillChild(sub);

@@ -178,7 +178,7 @@ std::string LayoutFingerprint() {
 // the old one. A change without a bump fails.
 TEST(SegmentTest, TopicLayoutIsPinnedToItsVersion) {
   const std::map<std::uint32_t, std::string> known = {
-      {5, "SegmentHeader=64 SegmentHeader.magic@0+8 SegmentHeader.layout_version@8+4 "
+      {6, "SegmentHeader=64 SegmentHeader.magic@0+8 SegmentHeader.layout_version@8+4 "
           "SegmentHeader.kind@12+4 SegmentHeader.total_size@16+8 SegmentHeader.creator_pid@24+4 "
           "SegmentHeader.header_size@28+4 SegmentHeader.creator_start_time@32+8 "
           "SegmentHeader.initialised@40+4 in::TopicHeader=384 in::TopicHeader.type_name@0+128 "
