@@ -265,27 +265,31 @@ void Reader::PrunePools() {
 ChunkPool* Reader::PoolFor(const Ring& ring, std::uint64_t pool_id,
                            std::shared_ptr<ChunkPool>* keep) {
   auto it = pools_.find(pool_id);
-  // A segment its publisher released: the id may name a new one by now.
-  if (it != pools_.end() && it->second->retired()) {
+  if (it != pools_.end()) {
+    // Mapped for another ring: a reference names another publisher's pool.
+    if (it->second.ring != ring.index) return nullptr;
+    if (!it->second.pool->retired()) {
+      *keep = it->second.pool;
+      return keep->get();
+    }
+    // Released by its publisher: the id may name a new segment by now.
     pools_.erase(it);
-    it = pools_.end();
   }
-  if (it == pools_.end()) {
-    // Follow a reference only into the family of the pool the ring names:
-    // a stray or hostile id never makes us map another segment. (A
-    // previous owner's sample we had not mapped yet is lost, as its pool
-    // went when the ring changed hands.)
-    // Relaxed: the acquire load of the slot's stamp ordered the claim that
-    // stored it.
-    const std::uint64_t family = internal::PoolFamilyOf(
-        topic_->ring_control(ring.index).pool_id.load(std::memory_order_relaxed));
-    if (family == 0 || internal::PoolFamilyOf(pool_id) != family) return nullptr;
-    absl::StatusOr<ChunkPool> pool = ChunkPool::Open(topic_->options(), pool_id);
-    if (!pool.ok()) return nullptr;  // its publisher and every holder left
-    it = pools_.emplace(pool_id, std::make_shared<ChunkPool>(*std::move(pool))).first;
-  }
-  *keep = it->second;
-  return it->second.get();
+  // Follow a reference only into the family of the pool the ring names: a
+  // stray or hostile id never makes us map another segment. (A previous
+  // owner's sample we had not mapped yet is lost, as its pool went when
+  // the ring changed hands.) Relaxed: the acquire load of the slot's stamp
+  // ordered the claim that stored it.
+  const std::uint64_t family = internal::PoolFamilyOf(
+      topic_->ring_control(ring.index).pool_id.load(std::memory_order_relaxed));
+  if (family == 0 || internal::PoolFamilyOf(pool_id) != family) return nullptr;
+  absl::StatusOr<ChunkPool> pool = ChunkPool::Open(topic_->options(), pool_id);
+  if (!pool.ok()) return nullptr;  // its publisher and every holder left
+  MappedPool& mapped = pools_[pool_id];
+  mapped.pool = std::make_shared<ChunkPool>(*std::move(pool));
+  mapped.ring = ring.index;
+  *keep = mapped.pool;
+  return keep->get();
 }
 
 void Reader::UpdateRing(Ring& r, std::uint64_t state) {

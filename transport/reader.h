@@ -268,7 +268,11 @@ class Reader {
   internal::SubscriberCounters* counters_ = nullptr;
   std::atomic<std::uint64_t>* cursors_ = nullptr;
   std::shared_ptr<internal::HeldChunks> held_;
-  absl::flat_hash_map<std::uint64_t, std::shared_ptr<ChunkPool>> pools_;
+  struct MappedPool {
+    std::shared_ptr<ChunkPool> pool;
+    std::uint32_t ring = 0;  // whose references may name it
+  };
+  absl::flat_hash_map<std::uint64_t, MappedPool> pools_;  // by pool id
 };
 
 }  // namespace ringcast::transport

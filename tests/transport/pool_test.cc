@@ -32,6 +32,8 @@ using ::ringcast::testing::WaitChild;
 using ::testing::HasSubstr;
 using test::AwaitCursors;
 using test::AwaitSubscribers;
+using test::FillMessage;
+using test::VerifyMessage;
 
 TopicConfig PooledConfig(std::uint64_t max_message_size, std::uint32_t depth = 8) {
   TopicConfig c;
@@ -41,30 +43,6 @@ TopicConfig PooledConfig(std::uint64_t max_message_size, std::uint32_t depth = 8
   c.max_subscribers = 4;
   c.max_held_samples = 8;
   return c;
-}
-
-// A message of `bytes.size()` bytes for `seed`: word i is seed * K ^ i (a
-// pattern that fills and checks at memory speed), and the last 8 bytes
-// carry the seed.
-constexpr std::uint64_t kMix = 0x9E3779B97F4A7C15ull;
-
-void FillMessage(absl::Span<std::byte> bytes, std::uint64_t seed) {
-  if (bytes.size() < 8) return;
-  const std::size_t words = bytes.size() / 8 - 1;
-  auto* w = reinterpret_cast<std::uint64_t*>(bytes.data());
-  for (std::size_t i = 0; i < words; ++i) w[i] = seed * kMix ^ i;
-  std::memcpy(bytes.data() + bytes.size() - 8, &seed, 8);
-}
-
-bool VerifyMessage(absl::Span<const std::byte> bytes, std::uint64_t seed) {
-  if (bytes.size() < 8) return false;
-  std::uint64_t carried;
-  std::memcpy(&carried, bytes.data() + bytes.size() - 8, 8);
-  const std::size_t words = bytes.size() / 8 - 1;
-  const auto* w = reinterpret_cast<const std::uint64_t*>(bytes.data());
-  std::uint64_t bad = carried ^ seed;
-  for (std::size_t i = 0; i < words; ++i) bad |= w[i] ^ (seed * kMix ^ i);
-  return bad == 0;
 }
 
 // Publishes message i of sizes[i] bytes, filled for seed i (cut short

@@ -79,6 +79,30 @@ inline bool AwaitCursors(const TopicSegment& t, std::uint32_t ring, std::uint64_
   }
 }
 
+// A message of `bytes.size()` bytes for `seed`: word i is seed * K ^ i (a
+// pattern that fills and checks at memory speed), and the last 8 bytes
+// carry the seed.
+constexpr std::uint64_t kMix = 0x9E3779B97F4A7C15ull;
+
+inline void FillMessage(absl::Span<std::byte> bytes, std::uint64_t seed) {
+  if (bytes.size() < 8) return;
+  const std::size_t words = bytes.size() / 8 - 1;
+  auto* w = reinterpret_cast<std::uint64_t*>(bytes.data());
+  for (std::size_t i = 0; i < words; ++i) w[i] = seed * kMix ^ i;
+  std::memcpy(bytes.data() + bytes.size() - 8, &seed, 8);
+}
+
+inline bool VerifyMessage(absl::Span<const std::byte> bytes, std::uint64_t seed) {
+  if (bytes.size() < 8) return false;
+  std::uint64_t carried;
+  std::memcpy(&carried, bytes.data() + bytes.size() - 8, 8);
+  const std::size_t words = bytes.size() / 8 - 1;
+  const auto* w = reinterpret_cast<const std::uint64_t*>(bytes.data());
+  std::uint64_t bad = carried ^ seed;
+  for (std::size_t i = 0; i < words; ++i) bad |= w[i] ^ (seed * kMix ^ i);
+  return bad == 0;
+}
+
 }  // namespace ringcast::transport::test
 
 #endif  // RINGCAST_TESTS_TRANSPORT_RING_TEST_UTIL_H_
