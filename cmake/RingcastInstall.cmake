@@ -42,7 +42,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/ringcast DESTINATION ${CMAKE_INSTAL
         FILES_MATCHING PATTERN "*.h")
 install(FILES transport/chunk_ref.h transport/clock.h transport/reader.h transport/shm_options.h
               transport/status_macros.h transport/topic_config.h transport/writer.h
-              transport/pool_chain.h
+              transport/pool_options.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/transport)
 install(FILES discovery/registry_config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/discovery)
 install(FILES idl/builder.h idl/flat_format.h idl/topic.h idl/validate.h idl/view.h

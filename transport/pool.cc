@@ -71,15 +71,17 @@ std::vector<std::string> UnlinkPoolFamily(const ShmOptions& options, std::uint64
   return unlinked;
 }
 
-void PoolUse::Add(const ChunkPool& pool) {
-  committed_bytes += pool.bytes();
-  free_chunks += pool.CountFree();
-  chunks += pool.chunk_count();
-  ++segments;
-  auto it = std::find_if(classes.begin(), classes.end(),
-                         [&](const SizeClass& c) { return c.chunk_size <= pool.chunk_size(); });
+void AddPoolSegment(const ChunkPool& pool, PoolUse* use) {
+  use->committed_bytes += pool.bytes();
+  use->free_chunks += pool.CountFree();
+  use->chunks += pool.chunk_count();
+  ++use->segments;
+  std::vector<PoolUse::SizeClass>& classes = use->classes;
+  auto it = std::find_if(classes.begin(), classes.end(), [&](const PoolUse::SizeClass& c) {
+    return c.chunk_size <= pool.chunk_size();
+  });
   if (it == classes.end() || it->chunk_size != pool.chunk_size()) {
-    it = classes.insert(it, SizeClass{pool.chunk_size(), 0, 0});
+    it = classes.insert(it, PoolUse::SizeClass{pool.chunk_size(), 0, 0});
   }
   it->chunks += pool.chunk_count();
   ++it->segments;
@@ -92,7 +94,7 @@ PoolUse ObservePoolFamily(const ShmOptions& options, std::uint64_t family) {
     std::uint64_t id = 0;
     if (!absl::SimpleHexAtoi(absl::string_view(name).substr(stem.size()), &id)) continue;
     absl::StatusOr<ChunkPool> pool = ChunkPool::Observe(options, id);
-    if (pool.ok() && !pool->retired()) use.Add(*pool);
+    if (pool.ok() && !pool->retired()) AddPoolSegment(*pool, &use);
   }
   return use;
 }

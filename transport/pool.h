@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "transport/pool_layout.h"
+#include "transport/pool_options.h"
 #include "transport/segment.h"
 #include "transport/shm_options.h"
 
@@ -37,24 +38,8 @@ std::vector<std::string> UnlinkPoolFamily(const ShmOptions& options, std::uint64
 
 class ChunkPool;
 
-// What a publisher's pool commits now (its chain's segments), for `topic
-// info`, `doctor` and tests.
-struct PoolUse {
-  struct SizeClass {
-    std::uint64_t chunk_size = 0;
-    std::uint32_t chunks = 0;  // committed
-    std::uint32_t segments = 0;
-  };
-  std::uint64_t committed_bytes = 0;  // every segment's size
-  std::uint64_t planned_bytes = 0;    // the plan's chunks of max_message_size
-  std::uint32_t segments = 0;
-  std::uint32_t chunks = 0;
-  std::uint32_t free_chunks = 0;
-  std::vector<SizeClass> classes;     // those with a segment, largest first
-
-  // Counts `pool` in.
-  void Add(const ChunkPool& pool);
-};
+// Counts `pool` into `use`.
+void AddPoolSegment(const ChunkPool& pool, PoolUse* use);
 
 // Looks at the family's segments as they are now (maps each read-only, a
 // look that takes no lock); `planned_bytes` comes from the caller.

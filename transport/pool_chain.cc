@@ -79,14 +79,20 @@ const ChunkPool* PoolChain::segment(std::uint32_t c, std::uint32_t ordinal) cons
 absl::StatusOr<PoolChain::Chunk> PoolChain::Allocate(std::uint64_t size) {
   const std::uint32_t c = ClassFor(size);
   Class& k = classes_[c];
-  // Oldest segment first: the newer ones drain, and can go when idle.
+  // Where we returned a chunk last (hot), then oldest first.
+  const auto take = [&](Segment& s) -> std::optional<Chunk> {
+    if (s.pool == nullptr) return std::nullopt;
+    std::optional<internal::ChunkRef> ref = s.pool->Allocate();
+    if (!ref) return std::nullopt;
+    s.last_used_ns = now_ns_;
+    ref->size = size;
+    return Chunk{s.pool.get(), *ref};
+  };
+  if (k.hint < k.segments.size()) {
+    if (std::optional<Chunk> chunk = take(k.segments[k.hint])) return *chunk;
+  }
   for (Segment& s : k.segments) {
-    if (s.pool == nullptr) continue;
-    if (std::optional<internal::ChunkRef> ref = s.pool->Allocate()) {
-      s.free_since_ns = kNever;
-      ref->size = size;
-      return Chunk{s.pool.get(), *ref};
-    }
+    if (std::optional<Chunk> chunk = take(s)) return *chunk;
   }
   // Empty, or corrupt: a stray write must not pass for demand.
   RINGCAST_RETURN_IF_ERROR(VerifyClass(k));
@@ -126,7 +132,7 @@ absl::StatusOr<PoolChain::Chunk> PoolChain::Grow(std::uint32_t c, std::uint64_t 
   if (ordinal == k.segments.size()) k.segments.emplace_back();
   Segment& s = k.segments[ordinal];
   s.pool = std::make_unique<ChunkPool>(*std::move(pool));
-  s.free_since_ns = kNever;
+  s.last_used_ns = now_ns_;
   k.chunks += chunks;
   if (ordinal > 0) next_trim_ns_ = 0;  // look at the next Trim
   std::optional<internal::ChunkRef> ref = s.pool->Allocate();
@@ -153,7 +159,10 @@ void PoolChain::Release(const internal::ChunkRef& ref) {
   const std::uint32_t c = internal::SizeClassOf(ref.pool_id);
   const std::uint32_t o = internal::OrdinalOf(ref.pool_id);
   if (c < classes_.size() && o < classes_[c].segments.size()) {
-    if (ChunkPool* p = classes_[c].segments[o].pool.get()) p->Release(ref);
+    if (ChunkPool* p = classes_[c].segments[o].pool.get()) {
+      p->Release(ref);
+      classes_[c].hint = o;
+    }
   }
 }
 
@@ -170,12 +179,11 @@ void PoolChain::TrimSlow(std::int64_t now_ns) {
       Segment& s = k.segments[o];
       if (s.pool == nullptr) continue;
       if (s.pool->CountFree() != s.pool->chunk_count()) {
-        s.free_since_ns = kNever;
+        s.last_used_ns = now_ns;  // a chunk of it is referenced
         more = true;
         continue;
       }
-      if (s.free_since_ns == kNever) s.free_since_ns = now_ns;
-      if (now_ns - s.free_since_ns < idle_ns) {
+      if (now_ns - s.last_used_ns < idle_ns) {
         more = true;
         continue;
       }
@@ -200,7 +208,7 @@ PoolUse PoolChain::Stats() const {
   use.planned_bytes = max_message_size_ * bound_;
   for (const Class& k : classes_) {
     for (const Segment& s : k.segments) {
-      if (s.pool != nullptr) use.Add(*s.pool);
+      if (s.pool != nullptr) AddPoolSegment(*s.pool, &use);
     }
   }
   return use;

@@ -22,18 +22,10 @@
 #include "absl/time/time.h"
 #include "transport/chunk_ref.h"
 #include "transport/pool.h"
+#include "transport/pool_options.h"
 #include "transport/shm_options.h"
 
 namespace ringcast::transport {
-
-struct PoolChainOptions {
-  // Chunks of a size class's first segment; each later segment doubles the
-  // class (at most up to the planned bound).
-  std::uint32_t initial_chunks = 2;
-  // A segment whose chunks have all stayed free this long is released
-  // (but never the first segment of a class).
-  absl::Duration idle = absl::Seconds(5);
-};
 
 class PoolChain {
  public:
@@ -66,6 +58,7 @@ class PoolChain {
   // of `now_ns` (CLOCK_REALTIME). One compare unless the chain has grown
   // and it is time to look (every idle/4).
   void Trim(std::int64_t now_ns) {
+    now_ns_ = now_ns;
     if (now_ns >= next_trim_ns_) TrimSlow(now_ns);
   }
 
@@ -87,12 +80,15 @@ class PoolChain {
  private:
   struct Segment {
     std::unique_ptr<ChunkPool> pool;
-    std::int64_t free_since_ns = kNever;  // wholly free since
+    std::int64_t last_used_ns = 0;  // a loan took from it, or we saw it in use
   };
   struct Class {
     std::uint64_t chunk_size = 0;
     std::uint32_t chunks = 0;           // committed over its segments
     std::vector<Segment> segments;      // by ordinal; a released one is null
+    // The segment of the chunk we returned last: its free list starts with
+    // the chunk freed last, still in cache, so a loan looks there first.
+    std::uint32_t hint = 0;
   };
   PoolChain() = default;
   absl::StatusOr<Chunk> Grow(std::uint32_t c, std::uint64_t size);
@@ -110,6 +106,7 @@ class PoolChain {
   std::uint32_t top_log2_ = 0;  // log2 of class 1's chunk size
   std::vector<Class> classes_;
   std::int64_t next_trim_ns_ = kNever;  // kNever while nothing can go
+  std::int64_t now_ns_ = 0;             // as of the last Trim
 };
 
 }  // namespace ringcast::transport

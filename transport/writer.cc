@@ -9,6 +9,7 @@
 #include "transport/fault.h"
 #include "transport/futex.h"
 #include "transport/pool.h"
+#include "transport/pool_chain.h"
 #include "transport/topic.h"
 #include "transport/liveness.h"
 #include "transport/process.h"
@@ -135,6 +136,8 @@ Writer& Writer::operator=(Writer&& other) noexcept {
 }
 
 Writer::~Writer() { Close(); }
+
+PoolUse Writer::pool_use() const { return pool_ != nullptr ? pool_->Stats() : PoolUse{}; }
 
 void Writer::Close() {
   if (topic_ == nullptr) return;

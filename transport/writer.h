@@ -27,7 +27,7 @@
 #include "absl/types/span.h"
 #include "transport/chunk_ref.h"
 #include "transport/clock.h"
-#include "transport/pool_chain.h"
+#include "transport/pool_options.h"
 #include "transport/shm_options.h"
 #include "transport/topic_config.h"
 
@@ -46,6 +46,7 @@
 namespace ringcast::transport {
 
 class ChunkPool;
+class PoolChain;
 class TopicSegment;
 namespace internal {
 struct RingHot;
@@ -182,6 +183,8 @@ class Writer {
   const TopicSegment& topic() const { return *topic_; }
   // This publisher's pool, or nullptr on an inline-only topic.
   const PoolChain* pool() const { return pool_.get(); }
+  // What the pool commits now (empty on an inline-only topic).
+  PoolUse pool_use() const;
 
  private:
   Writer(std::unique_ptr<TopicSegment> topic, RingClaim claim,

@@ -25,6 +25,7 @@
 #include "transport/fault.h"
 #include "transport/liveness.h"
 #include "transport/pool.h"
+#include "transport/pool_chain.h"
 #include "transport/reader.h"
 #include "transport/segment.h"
 #include "transport/status_macros.h"

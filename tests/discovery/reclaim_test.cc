@@ -18,6 +18,7 @@
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
+#include "transport/pool_chain.h"
 #include "transport/topic.h"
 
 namespace ringcast::discovery {

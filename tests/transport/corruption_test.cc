@@ -43,6 +43,7 @@
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
+#include "transport/pool_chain.h"
 #include "transport/pool_layout.h"
 #include "transport/reader.h"
 #include "transport/topic.h"

@@ -24,6 +24,7 @@
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
+#include "transport/pool_chain.h"
 #include "transport/reader.h"
 #include "transport/writer.h"
 

@@ -18,6 +18,7 @@
 #include "tests/support/test_support.h"
 #include "tests/transport/ring_test_util.h"
 #include "transport/liveness.h"
+#include "transport/pool_chain.h"
 
 namespace ringcast::transport {
 namespace {
