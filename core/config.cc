@@ -52,7 +52,8 @@ const std::vector<absl::string_view> kRegistryKeys = {"max_nodes", "max_endpoint
                                                      "max_descriptor_size"};
 const std::vector<absl::string_view> kQosKeys = {
     "depth",           "reliability",    "reliable_timeout", "durability",     "max_message_size",
-    "max_held_samples", "inline_capacity", "max_publishers",   "max_subscribers"};
+    "max_held_samples", "inline_capacity", "max_publishers",   "max_subscribers",
+    "pool_initial_chunks", "pool_release_after"};
 
 // A whole-number field of a section: its key, the largest value its C++ type holds, and the
 // valid range as the validators word it (used when a value never reaches them).
@@ -405,7 +406,8 @@ absl::Status Parser::ParseQos(const Entry& topic, Qos& qos) const {
                                       {"max_held_samples", kU32Max, "1..64"},
                                       {"inline_capacity", kU32Max, "0..65520"},
                                       {"max_publishers", kU32Max, "1..64"},
-                                      {"max_subscribers", kU32Max, "1..512"}};
+                                      {"max_subscribers", kU32Max, "1..512"},
+                                      {"pool_initial_chunks", kU32Max, "1..1048576"}};
   RINGCAST_ASSIGN_OR_RETURN(
       const std::vector<Entry> entries,
       MapEntries(topic.value, &topic, &kQosKeys,
@@ -434,12 +436,13 @@ absl::Status Parser::ParseQos(const Entry& topic, Qos& qos) const {
       } else {
         return Invalid(e, Quote(word), kValid);
       }
-    } else if (key == "reliable_timeout") {
+    } else if (key == "reliable_timeout" || key == "pool_release_after") {
       constexpr absl::string_view kExpected = "a duration such as 100ms, 2s or 1.5s, at most 1h";
       RINGCAST_ASSIGN_OR_RETURN(const std::string text, Text(e, kExpected));
-      absl::Duration timeout;
-      if (!absl::ParseDuration(text, &timeout)) return WrongType(e, kExpected);
-      one.reliable_timeout = timeout;
+      absl::Duration duration;
+      if (!absl::ParseDuration(text, &duration)) return WrongType(e, kExpected);
+      if (key == "reliable_timeout") one.reliable_timeout = duration;
+      if (key == "pool_release_after") one.pool_release_after = duration;
     } else {
       for (const UintField& f : kFields) {
         if (f.key != key) continue;
@@ -451,6 +454,7 @@ absl::Status Parser::ParseQos(const Entry& topic, Qos& qos) const {
         if (key == "inline_capacity") one.inline_capacity = v32;
         if (key == "max_publishers") one.max_publishers = v32;
         if (key == "max_subscribers") one.max_subscribers = v32;
+        if (key == "pool_initial_chunks") one.pool_initial_chunks = v32;
       }
     }
     if (absl::Status s = ValidateQos(one); !s.ok()) {

@@ -7,7 +7,9 @@
 #include "node_state.h"
 #include "ringcast/string_view.h"
 #include "transport/names.h"
+#include "transport/pool_options.h"
 #include "transport/topic.h"
+#include "transport/writer.h"
 
 namespace ringcast {
 namespace {
@@ -46,6 +48,10 @@ void FillDefaults(const TypeSupport& type, Qos* q) {
   if (!q->max_held_samples) q->max_held_samples = kDefaultHeld;
   if (!q->max_publishers) q->max_publishers = kDefaultPublishers;
   if (!q->max_subscribers) q->max_subscribers = kDefaultSubscribers;
+  // The publisher's own pool: the transport's defaults.
+  const transport::PoolChainOptions pool;
+  if (!q->pool_initial_chunks) q->pool_initial_chunks = pool.initial_chunks;
+  if (!q->pool_release_after) q->pool_release_after = pool.idle;
 }
 
 // InvalidArgument for a source of QoS that is out of range.
@@ -178,6 +184,8 @@ absl::StatusOr<RawPublisher> Node::CreateRawPublisher(std::string_view topic,
   transport::WriterOptions wo;
   wo.reliable_timeout = *q.reliable_timeout;
   wo.keep_history = *q.durability == DurabilityPolicy::kTransientLocal;
+  wo.pool.initial_chunks = *q.pool_initial_chunks;
+  wo.pool.idle = *q.pool_release_after;
   absl::StatusOr<transport::Writer> w = transport::Writer::Create(
       r.options(), internal::ToAbsl(topic), ToTopicConfig(q, type), wo);
   if (!w.ok()) {

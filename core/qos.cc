@@ -21,6 +21,11 @@ constexpr std::uint32_t kMaxHeldSamples = 64;
 constexpr std::uint32_t kMaxInlineCapacity = 65520;  // a 64 KiB slot minus its 16-byte header
 constexpr std::uint32_t kMaxPublishers = 64;
 constexpr std::uint32_t kMaxSubscribers = 512;
+// The pool_* fields are the publisher's own (transport::PoolChainOptions), checked by no
+// segment. 1048576 is the most chunks a pool may plan (transport/pool_layout.h); a pool never
+// commits more than its plan, whatever it is asked to start with.
+constexpr std::uint32_t kMaxPoolInitialChunks = 1048576;
+constexpr absl::Duration kMaxPoolReleaseAfter = absl::Hours(1);
 
 // "qos <field> = <value>: valid <valid>": the form every Validate* in ringcast uses, which
 // config.cc relies on to re-label the field with its YAML key path.
@@ -71,6 +76,14 @@ Qos& Qos::set_max_subscribers(std::uint32_t value) {
   max_subscribers = value;
   return *this;
 }
+Qos& Qos::set_pool_initial_chunks(std::uint32_t value) {
+  pool_initial_chunks = value;
+  return *this;
+}
+Qos& Qos::set_pool_release_after(absl::Duration value) {
+  pool_release_after = value;
+  return *this;
+}
 
 Qos& Qos::Overlay(const Qos& over) {
   // One line per field: a field added to Qos and forgotten here would silently never
@@ -84,6 +97,8 @@ Qos& Qos::Overlay(const Qos& over) {
   if (over.inline_capacity) inline_capacity = over.inline_capacity;
   if (over.max_publishers) max_publishers = over.max_publishers;
   if (over.max_subscribers) max_subscribers = over.max_subscribers;
+  if (over.pool_initial_chunks) pool_initial_chunks = over.pool_initial_chunks;
+  if (over.pool_release_after) pool_release_after = over.pool_release_after;
   return *this;
 }
 
@@ -126,6 +141,16 @@ absl::Status ValidateQos(const Qos& qos) {
   if (qos.max_subscribers &&
       (*qos.max_subscribers == 0 || *qos.max_subscribers > kMaxSubscribers)) {
     return OutOfRange("max_subscribers", absl::StrCat(*qos.max_subscribers), "1..512");
+  }
+  if (qos.pool_initial_chunks &&
+      (*qos.pool_initial_chunks == 0 || *qos.pool_initial_chunks > kMaxPoolInitialChunks)) {
+    return OutOfRange("pool_initial_chunks", absl::StrCat(*qos.pool_initial_chunks),
+                      "1..1048576");
+  }
+  if (qos.pool_release_after && (*qos.pool_release_after <= absl::ZeroDuration() ||
+                                 *qos.pool_release_after > kMaxPoolReleaseAfter)) {
+    return OutOfRange("pool_release_after", absl::FormatDuration(*qos.pool_release_after),
+                      "more than 0 and at most 1h");
   }
   return absl::OkStatus();
 }

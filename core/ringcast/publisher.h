@@ -111,6 +111,8 @@ class Publisher {
   const std::string& topic() const { return raw_.topic(); }
   const Qos& qos() const { return raw_.qos(); }
   std::uint64_t id() const { return raw_.id(); }
+  // What this publisher's chunk pool commits now (see RawPublisher).
+  transport::PoolUse pool_use() const { return raw_.pool_use(); }
   RawPublisher& raw() { return raw_; }
   void Close() { raw_.Close(); }
 

@@ -7,7 +7,8 @@
 //   Qos qos = declared;
 //   qos.Overlay(config.QosFor(topic)).Overlay(Qos().set_depth(4).set_transient_local());
 //
-// Fields still unset after every overlay take the library's defaults (transport::TopicConfig).
+// Fields still unset after every overlay take the library's defaults (transport::TopicConfig,
+// and transport::PoolChainOptions for the pool_* fields).
 #ifndef RINGCAST_CORE_RINGCAST_QOS_H_
 #define RINGCAST_CORE_RINGCAST_QOS_H_
 
@@ -39,6 +40,11 @@ struct Qos {
   std::optional<std::uint32_t> inline_capacity;    // 0..65520
   std::optional<std::uint32_t> max_publishers;     // 1..64
   std::optional<std::uint32_t> max_subscribers;    // 1..512
+  // The publisher's chunk pool, each publisher's own (the topic segment does not fix them):
+  // the chunks a size class commits at its first loan, and how long a segment the pool grew
+  // by must stay wholly unused before the publisher gives it back.
+  std::optional<std::uint32_t> pool_initial_chunks;  // 1..1048576
+  std::optional<absl::Duration> pool_release_after;  // > 0, at most 1 hour
 
   // Chainable setters, each setting one field (set_reliable also sets the timeout):
   //   Qos().set_depth(4).set_reliable(absl::Milliseconds(50)).set_transient_local()
@@ -53,6 +59,8 @@ struct Qos {
   Qos& set_inline_capacity(std::uint32_t bytes);
   Qos& set_max_publishers(std::uint32_t publishers);
   Qos& set_max_subscribers(std::uint32_t subscribers);
+  Qos& set_pool_initial_chunks(std::uint32_t chunks);
+  Qos& set_pool_release_after(absl::Duration idle);
 
   // Overlays every field `over` sets onto this one; fields `over` leaves unset keep their
   // value here. Returns *this, so overlays chain in precedence order.

@@ -143,6 +143,12 @@ class RawPublisher {
   // The registry id (unique in the domain) and the transport endpoint.
   std::uint64_t id() const { return entry_.id; }
   const transport::Writer& writer() const { return *writer_; }
+  // What this publisher's chunk pool commits in shared memory now: it
+  // grows with the loans a topic needs and shrinks when they stop, up to
+  // the planned bound (empty without a pool, or once closed).
+  transport::PoolUse pool_use() const {
+    return writer_ != nullptr ? writer_->pool_use() : transport::PoolUse{};
+  }
   bool closed() const { return writer_ == nullptr; }
   // Unregisters and closes. Idempotent.
   void Close();

@@ -36,7 +36,9 @@ Qos AllSet() {
       .set_max_held_samples(3)
       .set_inline_capacity(100)
       .set_max_publishers(5)
-      .set_max_subscribers(7);
+      .set_max_subscribers(7)
+      .set_pool_initial_chunks(6)
+      .set_pool_release_after(absl::Seconds(30));
 }
 
 TEST(QosTest, SettersChainAndSetOnlyTheirFields) {
@@ -50,8 +52,15 @@ TEST(QosTest, SettersChainAndSetOnlyTheirFields) {
   EXPECT_FALSE(q.inline_capacity.has_value());
   EXPECT_FALSE(q.max_publishers.has_value());
   EXPECT_FALSE(q.max_subscribers.has_value());
+  EXPECT_FALSE(q.pool_initial_chunks.has_value());
+  EXPECT_FALSE(q.pool_release_after.has_value());
   EXPECT_EQ(Qos().set_best_effort().reliability, ReliabilityPolicy::kBestEffort);
   EXPECT_EQ(Qos().set_volatile().durability, DurabilityPolicy::kVolatile);
+  Qos pool;
+  pool.pool_initial_chunks = 3;
+  pool.pool_release_after = absl::Milliseconds(250);
+  EXPECT_EQ(Qos().set_pool_initial_chunks(3).set_pool_release_after(absl::Milliseconds(250)),
+            pool);
 }
 
 TEST(QosTest, OverlayCopiesEveryFieldThatIsSet) {
@@ -74,6 +83,20 @@ TEST(QosTest, OverlayLaterWinsFieldByField) {
                    .set_max_subscribers(4));
 }
 
+TEST(QosTest, OverlayLaterWinsForThePoolFields) {
+  const Qos declared = Qos().set_pool_initial_chunks(8).set_pool_release_after(absl::Seconds(9));
+  const Qos yaml = Qos().set_pool_initial_chunks(4);
+  const Qos code = Qos().set_pool_release_after(absl::Milliseconds(20));
+  Qos q = declared;
+  q.Overlay(yaml).Overlay(code);
+  EXPECT_EQ(q.pool_initial_chunks, 4u) << "the file over the declaration";
+  EXPECT_EQ(q.pool_release_after, absl::Milliseconds(20)) << "code over the file";
+  q = declared;
+  q.Overlay(Qos().set_depth(4));
+  EXPECT_EQ(q.pool_initial_chunks, 8u) << "a source silent on them keeps them";
+  EXPECT_EQ(q.pool_release_after, absl::Seconds(9));
+}
+
 TEST(QosTest, ValidateAcceptsEmptyBoundsAndAllSet) {
   EXPECT_TRUE(ValidateQos(Qos()).ok());
   EXPECT_TRUE(ValidateQos(AllSet()).ok());
@@ -84,7 +107,9 @@ TEST(QosTest, ValidateAcceptsEmptyBoundsAndAllSet) {
                               .set_max_held_samples(1)
                               .set_inline_capacity(0)
                               .set_max_publishers(1)
-                              .set_max_subscribers(1))
+                              .set_max_subscribers(1)
+                              .set_pool_initial_chunks(1)
+                              .set_pool_release_after(absl::Nanoseconds(1)))
                   .ok());
   EXPECT_TRUE(ValidateQos(Qos()
                               .set_depth(65536)
@@ -93,7 +118,9 @@ TEST(QosTest, ValidateAcceptsEmptyBoundsAndAllSet) {
                               .set_max_held_samples(64)
                               .set_inline_capacity(65520)
                               .set_max_publishers(64)
-                              .set_max_subscribers(512))
+                              .set_max_subscribers(512)
+                              .set_pool_initial_chunks(1048576)
+                              .set_pool_release_after(absl::Hours(1)))
                   .ok());
 }
 
@@ -123,6 +150,21 @@ TEST(QosTest, ValidateNamesTheFirstBadFieldItsValueAndTheRange) {
       {Qos().set_max_publishers(65), "qos max_publishers = 65: valid 1..64"},
       {Qos().set_max_subscribers(0), "qos max_subscribers = 0: valid 1..512"},
       {Qos().set_max_subscribers(513), "qos max_subscribers = 513: valid 1..512"},
+      {Qos().set_pool_initial_chunks(0), "qos pool_initial_chunks = 0: valid 1..1048576"},
+      {Qos().set_pool_initial_chunks(1048577),
+       "qos pool_initial_chunks = 1048577: valid 1..1048576"},
+      {Qos().set_pool_initial_chunks(std::numeric_limits<std::uint32_t>::max()),
+       "qos pool_initial_chunks = 4294967295: valid 1..1048576"},
+      {Qos().set_pool_release_after(absl::ZeroDuration()),
+       "qos pool_release_after = 0: valid more than 0 and at most 1h"},
+      {Qos().set_pool_release_after(absl::Milliseconds(-5)),
+       "qos pool_release_after = -5ms: valid more than 0 and at most 1h"},
+      {Qos().set_pool_release_after(absl::Hours(1) + absl::Nanoseconds(1)),
+       "qos pool_release_after = 1h0.000000001s: valid more than 0 and at most 1h"},
+      {Qos().set_pool_release_after(absl::InfiniteDuration()),
+       "qos pool_release_after = inf: valid more than 0 and at most 1h"},
+      {Qos().set_pool_release_after(absl::ZeroDuration()).set_pool_initial_chunks(0),
+       "qos pool_initial_chunks = 0: valid 1..1048576"},
       // Two bad fields: the first in declaration order is named.
       {Qos().set_max_subscribers(0).set_depth(3),
        "qos depth = 3: valid a power of two in 1..65536"},
@@ -220,6 +262,26 @@ topics:
   EXPECT_EQ(Config().QosFor("/camera/image"), Qos());
 }
 
+TEST(ConfigTest, QosForOverlaysThePoolFieldsLikeTheOthers) {
+  const absl::StatusOr<Config> config = ParseConfig(R"(
+topics:
+  "/camera/**":
+    pool_initial_chunks: 8
+    pool_release_after: 1m
+  /camera/image:
+    pool_release_after: 250ms
+)",
+                                                    "ringcast.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Qos image = config->QosFor("/camera/image");
+  EXPECT_EQ(image.pool_initial_chunks, 8u) << "the glob, where the exact rule is silent";
+  EXPECT_EQ(image.pool_release_after, absl::Milliseconds(250)) << "the exact rule wins";
+  const Qos info = config->QosFor("/camera/info");
+  EXPECT_EQ(info.pool_initial_chunks, 8u);
+  EXPECT_EQ(info.pool_release_after, absl::Minutes(1));
+  EXPECT_EQ(config->QosFor("/lidar"), Qos());
+}
+
 TEST(ConfigTest, FullFileFieldByField) {
   const absl::StatusOr<Config> config = ParseConfig(R"(# every key there is
 domain: 3
@@ -243,6 +305,8 @@ topics:
     inline_capacity: 48
     max_publishers: 8
     max_subscribers: 16
+    pool_initial_chunks: 4
+    pool_release_after: 30s
   "/imu/*":
     depth: 64
     reliability: best_effort
@@ -273,6 +337,8 @@ topics:
   EXPECT_EQ(image.inline_capacity, 48u);
   EXPECT_EQ(image.max_publishers, 8u);
   EXPECT_EQ(image.max_subscribers, 16u);
+  EXPECT_EQ(image.pool_initial_chunks, 4u);
+  EXPECT_EQ(image.pool_release_after, absl::Seconds(30));
   EXPECT_EQ(config->topics[1].pattern, "/imu/*");
   const Qos& imu = config->topics[1].qos;
   EXPECT_EQ(imu.depth, 64u);
@@ -284,6 +350,8 @@ topics:
   EXPECT_FALSE(imu.inline_capacity.has_value());
   EXPECT_FALSE(imu.max_publishers.has_value());
   EXPECT_FALSE(imu.max_subscribers.has_value());
+  EXPECT_FALSE(imu.pool_initial_chunks.has_value());
+  EXPECT_FALSE(imu.pool_release_after.has_value());
 }
 
 TEST(ConfigTest, UnsetFieldsStayUnset) {
@@ -325,8 +393,10 @@ TEST(ConfigTest, ValuesAtTheirBoundsAndInOtherYamlForms) {
           registry: {max_nodes: 65536, max_endpoints: 1048576, max_types: 1,
                      max_descriptor_size: 0},
           topics: {"/a_b/c1": {depth: "65536", reliable_timeout: 1h,
-                               max_message_size: 1099511627776},
-                   "/**": {depth: 1, reliable_timeout: 1ns, reliability: "reliable"}}})",
+                               max_message_size: 1099511627776,
+                               pool_initial_chunks: 1048576, pool_release_after: 1h},
+                   "/**": {depth: 1, reliable_timeout: 1ns, reliability: "reliable",
+                           pool_initial_chunks: "1", pool_release_after: 1.5ms}}})",
       "flow.yaml");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->domain, 65535u);
@@ -343,6 +413,10 @@ TEST(ConfigTest, ValuesAtTheirBoundsAndInOtherYamlForms) {
   EXPECT_EQ(config->topics[0].qos.max_message_size, std::uint64_t{1} << 40);
   EXPECT_EQ(config->topics[1].qos.reliable_timeout, absl::Nanoseconds(1));
   EXPECT_EQ(config->topics[1].qos.reliability, ReliabilityPolicy::kReliable);
+  EXPECT_EQ(config->topics[0].qos.pool_initial_chunks, 1048576u);
+  EXPECT_EQ(config->topics[0].qos.pool_release_after, absl::Hours(1));
+  EXPECT_EQ(config->topics[1].qos.pool_initial_chunks, 1u);
+  EXPECT_EQ(config->topics[1].qos.pool_release_after, absl::Microseconds(1500));
   // Domain 0 and gid 0 are real values, not "unset".
   const absl::StatusOr<Config> zero = ParseConfig("domain: 0\nshm: {group: 0}\n", "z.yaml");
   ASSERT_TRUE(zero.ok()) << zero.status();
@@ -494,7 +568,7 @@ TEST_P(BadFileTest, GivesTheExactError) {
 
 constexpr char kQosKeys[] =
     "depth, reliability, reliable_timeout, durability, max_message_size, max_held_samples, "
-    "inline_capacity, max_publishers, max_subscribers";
+    "inline_capacity, max_publishers, max_subscribers, pool_initial_chunks, pool_release_after";
 constexpr char kTopicRule[] =
     " (valid: '/'-separated tokens of [A-Za-z0-9_], each not starting with a digit, no '__', "
     "e.g. /camera/image)";
@@ -690,7 +764,44 @@ INSTANTIATE_TEST_SUITE_P(
                 "ringcast.yaml:3:22: topics./a.max_subscribers = \"1e3\": expected a whole "
                 "number in 1..512"},
         BadFile{"QosMaxSubscribersTooMany", "topics:\n  \"/imu/*\":\n    max_subscribers: 513\n",
-                "ringcast.yaml:3:22: topics./imu/*.max_subscribers = 513: valid 1..512"}),
+                "ringcast.yaml:3:22: topics./imu/*.max_subscribers = 513: valid 1..512"},
+        BadFile{"QosPoolInitialChunksZero", "topics:\n  /a:\n    pool_initial_chunks: 0\n",
+                "ringcast.yaml:3:26: topics./a.pool_initial_chunks = 0: valid 1..1048576"},
+        BadFile{"QosPoolInitialChunksTooMany",
+                "topics:\n  /a:\n    pool_initial_chunks: 1048577\n",
+                "ringcast.yaml:3:26: topics./a.pool_initial_chunks = 1048577: valid 1..1048576"},
+        BadFile{"QosPoolInitialChunksTooBigForField",
+                "topics:\n  /a:\n    pool_initial_chunks: 4294967296\n",
+                "ringcast.yaml:3:26: topics./a.pool_initial_chunks = 4294967296: valid "
+                "1..1048576"},
+        BadFile{"QosPoolInitialChunksFloat", "topics:\n  /a:\n    pool_initial_chunks: 2.5\n",
+                "ringcast.yaml:3:26: topics./a.pool_initial_chunks = \"2.5\": expected a whole "
+                "number in 1..1048576"},
+        BadFile{"QosPoolInitialChunksSequence", "topics:\n  /a: {pool_initial_chunks: [2]}\n",
+                "ringcast.yaml:2:29: topics./a.pool_initial_chunks: expected a whole number in "
+                "1..1048576, got a sequence"},
+        BadFile{"QosPoolReleaseAfterNoUnit", "topics:\n  /a:\n    pool_release_after: 5\n",
+                "ringcast.yaml:3:25: topics./a.pool_release_after = \"5\": expected a duration "
+                "such as 100ms, 2s or 1.5s, at most 1h"},
+        BadFile{"QosPoolReleaseAfterWord", "topics:\n  /a:\n    pool_release_after: soon\n",
+                "ringcast.yaml:3:25: topics./a.pool_release_after = \"soon\": expected a "
+                "duration such as 100ms, 2s or 1.5s, at most 1h"},
+        BadFile{"QosPoolReleaseAfterEmpty", "topics:\n  /a:\n    pool_release_after:\n",
+                "ringcast.yaml:3:5: topics./a.pool_release_after: expected a duration such as "
+                "100ms, 2s or 1.5s, at most 1h, got no value"},
+        BadFile{"QosPoolReleaseAfterZero", "topics:\n  /a:\n    pool_release_after: 0s\n",
+                "ringcast.yaml:3:25: topics./a.pool_release_after = 0: valid more than 0 and "
+                "at most 1h"},
+        BadFile{"QosPoolReleaseAfterNegative", "topics:\n  /a:\n    pool_release_after: -1s\n",
+                "ringcast.yaml:3:25: topics./a.pool_release_after = -1s: valid more than 0 and "
+                "at most 1h"},
+        BadFile{"QosPoolReleaseAfterTooLong", "topics:\n  /a:\n    pool_release_after: 2h\n",
+                "ringcast.yaml:3:25: topics./a.pool_release_after = 2h: valid more than 0 and "
+                "at most 1h"},
+        BadFile{"QosPoolUnknownKey", "topics:\n  /a:\n    pool_initial_chunk: 4\n",
+                absl::StrCat("ringcast.yaml:3:5: topics./a.pool_initial_chunk: unknown key; "
+                             "valid keys: ",
+                             kQosKeys)}),
     [](const ::testing::TestParamInfo<BadFile>& info) { return info.param.name; });
 
 }  // namespace

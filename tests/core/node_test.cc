@@ -17,6 +17,7 @@
 #include "tests/support/core_support.h"
 #include "tests/support/test_support.h"
 #include "transport/liveness.h"
+#include "transport/pool_chain.h"
 
 namespace ringcast {
 namespace {
@@ -120,6 +121,73 @@ TEST(NodeTest, EndpointsRegisterAndUnregister) {
     kept.Close();
     EXPECT_TRUE(reg->Read().nodes.empty());
     EXPECT_TRUE(reg->Leave());
+  }
+  transport::ReleaseProcessTokens();  // our own liveness file, as at exit
+  EXPECT_TRUE(FilesWithPrefix(kShmDir, o.prefix + ".").empty());
+}
+
+// The pool fields resolve like every QoS field (declaration, then the
+// configuration's rules, then code, then the defaults, which are
+// transport::PoolChainOptions'), but no topic segment fixes them: two
+// publishers of one topic each start their pool as their own QoS says.
+TEST(NodeTest, PoolQosResolvesLikeTheOthersAndStaysEachPublishersOwn) {
+  const transport::ShmOptions o = UniqueOptions();
+  {
+    ContextOptions co;
+    co.config_file = "";
+    co.overrides.shm_dir = o.dir;
+    co.overrides.shm_prefix = o.prefix;
+    co.overrides.domain = o.domain;
+    co.overrides.topics.push_back(
+        QosRule{"/pool/*", Qos().set_pool_initial_chunks(4).set_pool_release_after(
+                               absl::Seconds(30))});
+    absl::StatusOr<Context> ctx = Context::Create(co);
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    absl::StatusOr<Node> node = Node::Create(*ctx, "n");
+    ASSERT_TRUE(node.ok()) << node.status();
+    const Qos declared =
+        Qos().set_pool_initial_chunks(8).set_pool_release_after(absl::Seconds(60));
+    absl::StatusOr<Qos> q = node->ResolveQos(
+        "/pool/a", Chatter(), declared, Qos().set_pool_release_after(absl::Milliseconds(50)));
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ(q->pool_initial_chunks, 4u) << "the configuration over the declaration";
+    EXPECT_EQ(q->pool_release_after, absl::Milliseconds(50)) << "code over the configuration";
+    q = node->ResolveQos("/other", Chatter(), declared, Qos());
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ(q->pool_initial_chunks, 8u) << "the declaration where nothing else speaks";
+    EXPECT_EQ(q->pool_release_after, absl::Seconds(60));
+    q = node->ResolveQos("/other", Chatter(), Qos(), Qos());
+    ASSERT_TRUE(q.ok()) << q.status();
+    const transport::PoolChainOptions defaults;
+    EXPECT_EQ(q->pool_initial_chunks, defaults.initial_chunks);
+    EXPECT_EQ(q->pool_release_after, defaults.idle);
+    // A bad value names where it came from.
+    q = node->ResolveQos("/pool/a", Chatter(), Qos(), Qos().set_pool_initial_chunks(0));
+    EXPECT_EQ(q.status().message(),
+              "QoS of /pool/a from the Qos given in code: qos pool_initial_chunks = 0: valid "
+              "1..1048576");
+    q = node->ResolveQos("/other", Chatter(), Qos().set_pool_release_after(absl::Hours(2)),
+                         Qos());
+    EXPECT_EQ(q.status().message(),
+              "QoS of /other from its declaration in the .proto: qos pool_release_after = 2h: "
+              "valid more than 0 and at most 1h");
+
+    // Chatter's default max_message_size (4096) is one size class.
+    absl::StatusOr<RawPublisher> three =
+        node->CreateRawPublisher("/pool/a", Chatter(), Qos().set_pool_initial_chunks(3));
+    ASSERT_TRUE(three.ok()) << three.status();
+    absl::StatusOr<RawPublisher> five =
+        node->CreateRawPublisher("/pool/a", Chatter(), Qos().set_pool_initial_chunks(5));
+    ASSERT_TRUE(five.ok()) << five.status();
+    EXPECT_EQ(three->qos().pool_initial_chunks, 3u);
+    EXPECT_EQ(five->qos().pool_initial_chunks, 5u) << "not the first publisher's";
+    EXPECT_EQ(five->qos().pool_release_after, absl::Seconds(30)) << "the configuration's";
+    for (RawPublisher* p : {&*three, &*five}) {
+      absl::StatusOr<RawLoan> loan = p->Loan(1000);
+      ASSERT_TRUE(loan.ok()) << loan.status();
+      ASSERT_NE(p->writer().pool(), nullptr);
+      EXPECT_EQ(p->writer().pool()->Stats().chunks, *p->qos().pool_initial_chunks);
+    }
   }
   transport::ReleaseProcessTokens();  // our own liveness file, as at exit
   EXPECT_TRUE(FilesWithPrefix(kShmDir, o.prefix + ".").empty());

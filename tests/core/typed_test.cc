@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core_test/topics.ringcast.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -29,6 +31,7 @@
 #include "transport/liveness.h"
 #include "transport/names.h"
 #include "transport/pool.h"
+#include "transport/pool_chain.h"
 
 namespace ringcast {
 namespace {
@@ -294,6 +297,96 @@ TEST(TypedTest, DroppedLoanReturnsItsChunk) {
   }  // each dropped unpublished
   EXPECT_EQ(pool->CountFree(), pool->chunk_count());
   EXPECT_LE(pool->chunk_count(), 2u) << "one chunk at a time needs no growth";
+  pub = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+// pool_initial_chunks is what a size class commits at its first loan:
+// nothing before it, exactly that many chunks (one segment) after it.
+// Unset, it is transport's default (2), and a resolved Qos reports both
+// pool fields either way.
+TEST(TypedTest, PoolInitialChunksIsWhatTheFirstLoanCommits) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  const transport::PoolChainOptions defaults;
+  // 50000 bytes go to the class of max_message_size (the next is 32 KiB).
+  absl::StatusOr<Publisher<msgs::Image>> three = node->CreatePublisher<msgs::Image>(
+      "/pool/three", Qos().set_max_message_size(1 << 16).set_pool_initial_chunks(3));
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ(three->qos().pool_initial_chunks, 3u);
+  EXPECT_EQ(three->qos().pool_release_after, defaults.idle);
+  const transport::PoolChain* pool = three->raw().writer().pool();
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->Stats().chunks, 0u) << "nothing committed before a loan";
+  EXPECT_EQ(pool->Stats().segments, 0u);
+  {
+    absl::StatusOr<Loan<msgs::Image>> loan = three->Loan(50000);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    ASSERT_TRUE(loan->pooled());
+    EXPECT_EQ(pool->Stats().chunks, 3u);
+    EXPECT_EQ(pool->Stats().segments, 1u);
+  }
+  EXPECT_EQ(pool->Stats().chunks, 3u) << "the first segment stays";
+
+  absl::StatusOr<Publisher<msgs::Image>> two =
+      node->CreatePublisher<msgs::Image>("/pool/default", Qos().set_max_message_size(1 << 16));
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(two->qos().pool_initial_chunks, defaults.initial_chunks);
+  EXPECT_EQ(two->qos().pool_release_after, defaults.idle);
+  pool = two->raw().writer().pool();
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->Stats().chunks, 0u);
+  {
+    absl::StatusOr<Loan<msgs::Image>> loan = two->Loan(50000);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    EXPECT_EQ(pool->Stats().chunks, 2u);
+    EXPECT_EQ(pool->Stats().segments, 1u);
+  }
+  three = absl::CancelledError("closed");
+  two = absl::CancelledError("closed");
+  node = absl::CancelledError("closed");
+  ExpectNothingLeft(ctx);
+}
+
+// pool_release_after is how long a segment the pool grew by stays wholly
+// free before the publisher gives it back (looked at when it loans): the
+// pool shrinks back to its first segment.
+TEST(TypedTest, PoolReleaseAfterLetsAGrownPoolShrinkBack) {
+  const Context ctx = TestContext();
+  absl::StatusOr<Node> node = Node::Create(ctx, "n");
+  ASSERT_TRUE(node.ok());
+  absl::StatusOr<Publisher<msgs::Image>> pub = node->CreatePublisher<msgs::Image>(
+      "/pool/shrink", Qos()
+                          .set_max_message_size(1 << 16)
+                          .set_pool_initial_chunks(1)
+                          .set_pool_release_after(absl::Milliseconds(1)));
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(pub->qos().pool_release_after, absl::Milliseconds(1));
+  const transport::PoolChain* pool = pub->raw().writer().pool();
+  ASSERT_NE(pool, nullptr);
+  {
+    // Three at once from 1 chunk: segments of 1, 1 (the class doubles to
+    // 2) and 2 (to 4).
+    std::vector<Loan<msgs::Image>> held;
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<Loan<msgs::Image>> loan = pub->Loan(50000);
+      ASSERT_TRUE(loan.ok()) << i << ": " << loan.status();
+      held.push_back(*std::move(loan));
+    }
+    EXPECT_EQ(pool->Stats().segments, 3u);
+    EXPECT_EQ(pool->Stats().chunks, 4u);
+  }  // all dropped unpublished
+  EXPECT_EQ(pool->CountFree(), pool->chunk_count());
+  // This loan's look finds the grown segments wholly free (since now)...
+  ASSERT_TRUE(pub->Loan(50000).ok());
+  EXPECT_GT(pool->Stats().segments, 1u) << "free for less than 1 ms";
+  absl::SleepFor(absl::Milliseconds(20));
+  // ...and this one, well over 1 ms later, gives them back.
+  ASSERT_TRUE(pub->Loan(50000).ok());
+  EXPECT_EQ(pool->Stats().segments, 1u);
+  EXPECT_EQ(pool->Stats().chunks, 1u);
   pub = absl::CancelledError("closed");
   node = absl::CancelledError("closed");
   ExpectNothingLeft(ctx);
