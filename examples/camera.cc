@@ -1,7 +1,10 @@
 // camera: a 1920x1080 RGB camera at 30 Hz and two viewers, zero-copy.
 // The camera builds each 6.2 MB frame in place in a chunk of its pool
 // (Loan + alloc_data) and publishes it by reference; each viewer reads the
-// pixels where the camera wrote them and prints its rate and latency.
+// pixels where the camera wrote them and prints its rate and latency. At
+// the end the camera says how much shared memory its pool committed: the
+// pool grows with the frames in use, so the topic's default QoS fits in
+// Docker's 64 MiB /dev/shm.
 //
 //   build/examples/camera [--seconds N]     # camera and 2 viewer processes
 #include <sys/wait.h>
@@ -22,11 +25,6 @@ namespace {
 constexpr std::uint32_t kWidth = 1920, kHeight = 1080;
 using Image = ringcast::msgs::flat::Image;
 
-// The pool is planned for the ring, every subscriber's held samples and a
-// few loans: at 8 MiB a chunk, keep the plan small. Whichever endpoint
-// makes the topic first fixes these, so camera and viewers say the same.
-ringcast::Qos SmallPlan() { return ringcast::Qos().set_max_subscribers(4).set_max_held_samples(2); }
-
 int Fail(const char* who, const absl::Status& s) {
   std::fprintf(stderr, "%s: %s\n", who, s.ToString().c_str());
   return 1;
@@ -40,7 +38,7 @@ int Viewer(int n) {
   if (!ctx.ok()) return Fail(who.c_str(), ctx.status());
   auto node = ringcast::Node::Create(*ctx, who);
   if (!node.ok()) return Fail(who.c_str(), node.status());
-  auto sub = node->CreateSubscriber(examples::topics::kCameraImage, SmallPlan());
+  auto sub = node->CreateSubscriber(examples::topics::kCameraImage);
   if (!sub.ok()) return Fail(who.c_str(), sub.status());
   std::vector<double> latency_us;
   std::uint64_t frames = 0, checksum = 0;
@@ -75,11 +73,11 @@ int Camera(absl::Duration run) {
   if (!ctx.ok()) return Fail("camera", ctx.status());
   auto node = ringcast::Node::Create(*ctx, "camera");
   if (!node.ok()) return Fail("camera", node.status());
-  auto pub = node->CreatePublisher(examples::topics::kCameraImage, SmallPlan());
+  auto pub = node->CreatePublisher(examples::topics::kCameraImage);
   if (!pub.ok()) return Fail("camera", pub.status());
   absl::SleepFor(absl::Milliseconds(300));  // let the viewers join (volatile topic)
   const absl::Time start = absl::Now();
-  std::uint64_t n = 0;
+  std::uint64_t n = 0, peak_bytes = 0;
   for (absl::Time next = start; absl::Now() - start < run; next += absl::Seconds(1) / 30, ++n) {
     absl::SleepFor(next - absl::Now());
     auto frame = pub->Loan(kWidth * kHeight * 3 + 256);  // a pool chunk
@@ -92,9 +90,15 @@ int Camera(absl::Duration run) {
     if (!pixels.ok()) return Fail("camera", pixels.status());
     std::memset(pixels->data(), static_cast<int>(n), pixels->size());  // "expose" the frame
     if (absl::Status s = pub->Publish(std::move(*frame)); !s.ok()) return Fail("camera", s);
+    peak_bytes = std::max(peak_bytes, pub->pool_use().committed_bytes);
   }
+  const ringcast::transport::PoolUse pool = pub->pool_use();
   std::printf("camera: published %lu frames in %.1f s\n", n,
               absl::ToDoubleSeconds(absl::Now() - start));
+  std::printf("camera: pool commits %u chunks of %lu bytes (%.1f MB, %.1f MB at peak; "
+              "planned %.0f MB)\n",
+              pool.chunks, pool.classes.empty() ? 0ul : pool.classes[0].chunk_size,
+              pool.committed_bytes / 1e6, peak_bytes / 1e6, pool.planned_bytes / 1e6);
   return 0;
 }
 

@@ -85,15 +85,17 @@ inline std::uint64_t Touch(const transport::Sample& s) {
 // `rounds` measured round trips (after a tenth as many to warm up).
 // Exits the program if the exchange fails: a benchmark that lost its peer
 // has nothing true to print.
-inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
+// `c` and `wo` are the topics' and publishers' settings (both sides).
+inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds,
+                              const transport::TopicConfig& c,
+                              const transport::WriterOptions& wo = {}) {
   const transport::ShmOptions o = BenchOptions();
-  const transport::TopicConfig c = PingPongConfig(size);
   transport::ReaderOptions ro;
   ro.spin = sleep ? absl::ZeroDuration() : absl::Seconds(100);
   const int total = rounds + rounds / 10 + 10;
   const pid_t peer = StartPeer([&] {
     absl::StatusOr<transport::Reader> r = transport::Reader::Create(o, "/ping", c, ro);
-    absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/pong", c);
+    absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/pong", c, wo);
     if (!r.ok() || !w.ok()) return 1;
     std::uint64_t sink = 0;
     transport::Sample s;
@@ -107,7 +109,7 @@ inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
   std::vector<double> one_way;
   {
     absl::StatusOr<transport::Reader> r = transport::Reader::Create(o, "/pong", c, ro);
-    absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/ping", c);
+    absl::StatusOr<transport::Writer> w = transport::Writer::Create(o, "/ping", c, wo);
     if (r.ok() && w.ok() && AwaitSubscriber(o, "/ping")) {
       absl::SleepFor(absl::Milliseconds(20));
       transport::Sample s;
@@ -125,6 +127,10 @@ inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
     std::exit(1);
   }
   return Percentiles(std::move(one_way));
+}
+
+inline Stats RingcastPingPong(std::size_t size, bool sleep, int rounds) {
+  return RingcastPingPong(size, sleep, rounds, PingPongConfig(size));
 }
 
 }  // namespace ringcast::bench
