@@ -178,6 +178,7 @@ Reader& Reader::operator=(Reader&& other) noexcept {
     cursors_ = other.cursors_;
     held_ = std::move(other.held_);
     pools_ = std::move(other.pools_);
+    pooled_taken_ = other.pooled_taken_;
   }
   return *this;
 }
@@ -260,6 +261,11 @@ void Reader::PrunePools() {
     }
     return true;
   });
+}
+
+void Reader::DropRetiredPools() {
+  // Samples out keep their own reference to the mapping.
+  absl::erase_if(pools_, [](const auto& entry) { return entry.second.pool->retired(); });
 }
 
 ChunkPool* Reader::PoolFor(const Ring& ring, std::uint64_t pool_id,
@@ -431,6 +437,9 @@ Reader::ReadResult Reader::TryRead(Ring& ring, Buffer* payload,
       }
       RINGCAST_FAULT_POINT("reader.take.acquired");
       held_->Record(held_slot, std::move(pool), ref);
+      // Now and then, let go of segments their publisher released: an
+      // unlinked segment's memory stays taken while anyone maps it.
+      if (++pooled_taken_ % kRetiredSweep == 0) DropRetiredPools();
       Deliver(ring, seq, publish_ns, static_cast<std::uint32_t>(ref.size), info);
       return ReadResult::kPooled;
     }

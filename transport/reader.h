@@ -166,6 +166,8 @@ class Reader {
 
   std::uint64_t received() const { return received_; }
   std::uint64_t lost() const { return lost_; }
+  // Pool segments this reader maps now (samples out may keep more).
+  std::size_t mapped_pools() const { return pools_.size(); }
   std::uint64_t subscriber_id() const { return claim_.subscriber_id; }
   std::uint32_t subscriber_index() const { return claim_.index; }
   const TopicSegment& topic() const { return *topic_; }
@@ -237,6 +239,10 @@ class Reader {
   // it is new to us), or nullptr if it is gone or foreign.
   ChunkPool* PoolFor(const Ring& ring, std::uint64_t pool_id, std::shared_ptr<ChunkPool>* keep);
   void PrunePools();
+  // Unmaps the pool segments their publisher has released (unless a
+  // sample out still holds one).
+  void DropRetiredPools();
+  static constexpr std::uint64_t kRetiredSweep = 64;  // pooled takes apart
   bool RingHasData(const Ring& ring) const;
   void CountLost(std::uint64_t n);
   // Stores ring.cursor in our entry (deferred to the end of a batch), and
@@ -273,6 +279,7 @@ class Reader {
     std::uint32_t ring = 0;  // whose references may name it
   };
   absl::flat_hash_map<std::uint64_t, MappedPool> pools_;  // by pool id
+  std::uint64_t pooled_taken_ = 0;
 };
 
 }  // namespace ringcast::transport
