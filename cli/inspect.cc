@@ -100,6 +100,7 @@ std::vector<TypeRecordRow> Domain::Types() const { return PlainGraph(options_, s
 absl::StatusOr<TopicDetail> Domain::Describe(absl::string_view topic) const {
   discovery::GraphOptions go;
   go.topics = {std::string(topic)};
+  go.with_pools = true;
   absl::StatusOr<discovery::Graph> g = discovery::BuildGraph(options_, snapshot_, go);
   if (absl::IsNotFound(g.status())) {
     return absl::NotFoundError(

@@ -95,7 +95,7 @@ absl::Status ReadSegment(const transport::ShmOptions& options, const GraphOption
     return absl::OkStatus();
   }
   t->segment_found = true;
-  t->snapshot = observer->Snapshot(go.with_recent);
+  t->snapshot = observer->Snapshot(go.with_recent, go.with_pools);
   if (t->type_name.empty()) {
     t->type_name = t->snapshot.type_name;
     t->type_hash = t->snapshot.type_hash;

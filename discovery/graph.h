@@ -36,6 +36,8 @@ struct GraphOptions {
   bool with_snapshots = true;
   // Snapshots include each ring's recent samples (publish times, sizes).
   bool with_recent = false;
+  // Snapshots say what each publisher's pool commits (maps its segments).
+  bool with_pools = false;
 };
 
 // One endpoint as its node lists it.

@@ -195,7 +195,7 @@ const std::string& TopicObserver::topic() const { return segment_->topic(); }
 
 const std::string& TopicObserver::segment_name() const { return segment_->segment().name(); }
 
-TopicSnapshot TopicObserver::Snapshot(bool with_recent) const {
+TopicSnapshot TopicObserver::Snapshot(bool with_recent, bool with_pools) const {
   const TopicSegment& t = *segment_;
   const TopicGeometry& g = t.geometry();
   TopicSnapshot s;
@@ -235,7 +235,7 @@ TopicSnapshot TopicObserver::Snapshot(bool with_recent) const {
     r->bytes = hot.bytes.load(std::memory_order_relaxed);
     r->last_publish_ns = hot.last_publish_ns.load(std::memory_order_relaxed);
     if (with_recent) r->recent = RecentSamples(t, i, heads[i]);
-    if (active[i] && internal::PoolFamilyOf(r->pool_id) != 0) {
+    if (with_pools && active[i] && internal::PoolFamilyOf(r->pool_id) != 0) {
       r->pool = ObservePoolFamily(t.options(), internal::PoolFamilyOf(r->pool_id));
       r->pool.planned_bytes = g.max_message_size * t.PoolChunks();
       s.pool_bytes += r->pool.committed_bytes;

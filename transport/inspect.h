@@ -146,7 +146,10 @@ class TopicObserver {
 
   // Everything above; `with_recent` also copies the publish time and size
   // of every sample still in every ring (depth slot reads per ring).
-  TopicSnapshot Snapshot(bool with_recent = false) const;
+  // With `with_pools`, each active ring's `pool` says what its publisher's
+  // pool commits (each of its segments is mapped for the look: `topic
+  // info`, not a rate meter's every look); `pool_bytes` is 0 without.
+  TopicSnapshot Snapshot(bool with_recent = false, bool with_pools = false) const;
 
   // Head, bytes and last publish time of every ring (free ones included),
   // by index: for polling rates without taking a whole snapshot.

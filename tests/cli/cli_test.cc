@@ -208,6 +208,44 @@ TEST(CliTest, NodeAndTopicListsAgainstLiveProcesses) {
   EXPECT_TRUE(Leftovers(o).empty());
 }
 
+// Each publisher's pool: what it commits now, by chunk size, against its
+// plan. 200 KB messages on a topic planned for 1 MiB use 256 KiB chunks.
+TEST(CliTest, TopicInfoShowsWhatEachPublishersPoolCommits) {
+  const transport::ShmOptions o = UniqueOptions();
+  absl::StatusOr<Node> me = MakeNode(o, "camera");
+  ASSERT_TRUE(me.ok()) << me.status();
+  transport::TopicConfig c = Chatter(8);
+  c.max_message_size = 1 << 20;
+  c.max_subscribers = 2;
+  c.max_held_samples = 2;  // plan: 8 + 2 x 2 + 4 = 16 chunks of 1 MiB
+  absl::StatusOr<RawPublisher> pub = PublisherOf(*me, "/cloud", c);
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  ASSERT_TRUE(pub->Publish(std::vector<std::byte>(200'000)).ok());
+
+  const Result r = RunCli(With(Base(o), {"topic", "info", "/cloud", "--json"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Json j = ParseOrFail(r.out);
+  ASSERT_EQ(j.at("publishers").size(), 1u) << r.out;
+  const Json& pool = j.at("publishers").at(0).at("pool");
+  const transport::PoolUse own = pub->pool_use();
+  EXPECT_EQ(pool.at("committed_bytes").get<std::uint64_t>(), own.committed_bytes) << r.out;
+  EXPECT_EQ(pool.at("planned_bytes").get<std::uint64_t>(), 16u << 20) << r.out;
+  EXPECT_EQ(pool.at("segments").get<std::int64_t>(), 1) << r.out;
+  EXPECT_EQ(pool.at("chunks").get<std::int64_t>(), 2) << r.out;
+  ASSERT_EQ(pool.at("size_classes").size(), 1u) << r.out;
+  EXPECT_EQ(pool.at("size_classes").at(0).at("chunk_size").get<std::int64_t>(), 256 << 10);
+  EXPECT_GT(j.at("shm_bytes").get<std::uint64_t>(), own.committed_bytes) << "and the topic";
+
+  const Result text = RunCli(With(Base(o), {"topic", "info", "/cloud"}));
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_TRUE(
+      absl::StrContains(text.out, "committed of 16.78 MB planned: 2 x 262.14 kB (1 segment)"))
+      << text.out;
+  pub = absl::CancelledError("closed");
+  me = absl::CancelledError("closed");
+  EXPECT_TRUE(Leftovers(o).empty());
+}
+
 TEST(CliTest, TopicInfoShowsEndpointsQosRingMemoryLagAndLosses) {
   const transport::ShmOptions o = UniqueOptions();
   absl::StatusOr<Node> me = MakeNode(o, "listener");

@@ -102,6 +102,7 @@ class GraphTest : public ::testing::Test {
 TEST_F(GraphTest, NodesTopicsAndTypes) {
   GraphOptions go;
   go.with_recent = true;
+  go.with_pools = true;
   absl::StatusOr<Graph> g = ReadGraph(**registry_, go);
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(g->generation, (*registry_)->generation());
@@ -140,6 +141,8 @@ TEST_F(GraphTest, NodesTopicsAndTypes) {
   EXPECT_EQ(image.snapshot.depth, 8u);
   EXPECT_EQ(image.snapshot.max_message_size, 4096u);
   EXPECT_GT(image.shm_bytes(), image.snapshot.segment_bytes) << "the pool counts too";
+  EXPECT_EQ(image.shm_bytes() - image.snapshot.segment_bytes,
+            (*image_pub_)->pool_use().committed_bytes);
 
   ASSERT_EQ(image.endpoints.size(), 2u);
   const GraphEndpoint& pub = image.endpoints[0];

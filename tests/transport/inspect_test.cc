@@ -229,7 +229,7 @@ TEST(InspectTest, PooledSamplesShowTheirMessageSizesAndHeldChunks) {
 
   absl::StatusOr<TopicObserver> observer = TopicObserver::Open(o, "/pooled");
   ASSERT_TRUE(observer.ok()) << observer.status();
-  TopicSnapshot s = observer->Snapshot(/*with_recent=*/true);
+  TopicSnapshot s = observer->Snapshot(/*with_recent=*/true, /*with_pools=*/true);
   EXPECT_EQ(s.max_message_size, 4096u);
   EXPECT_EQ(s.max_held_samples, 4u);
   ASSERT_EQ(s.rings.size(), 1u);
