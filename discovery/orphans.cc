@@ -147,8 +147,9 @@ void CheckPools(const ShmOptions& options, const std::string& stem, bool clean,
                 const Pools& pools, OrphanReport* report) {
   const std::string pool_stem = absl::StrCat(stem, "p.");
   for (const std::string& name : transport::NamesWithStem(options, pool_stem)) {
-    std::uint64_t id = 0;
-    if (!absl::SimpleHexAtoi(absl::string_view(name).substr(pool_stem.size()), &id)) continue;
+    const std::optional<std::uint64_t> parsed = transport::PoolIdOfName(options, name);
+    if (!parsed) continue;
+    const std::uint64_t id = *parsed;
     if (!Ready(options, name, clean, report)) continue;
     const std::uint64_t family = transport::internal::PoolFamilyOf(id);
     if (pools.live.contains(family)) {

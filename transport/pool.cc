@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "transport/names.h"
 #include "transport/process.h"
 #include "transport/status_macros.h"
@@ -47,6 +48,13 @@ std::uint32_t CountOf(std::uint64_t state) { return static_cast<std::uint32_t>(s
 
 std::string PoolSegmentName(const ShmOptions& options, std::uint64_t pool_id) {
   return absl::StrFormat("%sp.%016x", DomainStem(options), pool_id);
+}
+
+std::optional<std::uint64_t> PoolIdOfName(const ShmOptions& options, absl::string_view name) {
+  const std::string stem = absl::StrCat(DomainStem(options), "p.");
+  std::uint64_t id = 0;
+  if (!absl::ConsumePrefix(&name, stem) || !absl::SimpleHexAtoi(name, &id)) return std::nullopt;
+  return id;
 }
 
 std::uint64_t NewPoolFamilyId() {
@@ -89,11 +97,10 @@ void AddPoolSegment(const ChunkPool& pool, PoolUse* use) {
 
 PoolUse ObservePoolFamily(const ShmOptions& options, std::uint64_t family) {
   PoolUse use;
-  const std::string stem = absl::StrCat(DomainStem(options), "p.");
   for (const std::string& name : PoolFamilyNames(options, family)) {
-    std::uint64_t id = 0;
-    if (!absl::SimpleHexAtoi(absl::string_view(name).substr(stem.size()), &id)) continue;
-    absl::StatusOr<ChunkPool> pool = ChunkPool::Observe(options, id);
+    const std::optional<std::uint64_t> id = PoolIdOfName(options, name);
+    if (!id) continue;
+    absl::StatusOr<ChunkPool> pool = ChunkPool::Observe(options, *id);
     if (pool.ok() && !pool->retired()) AddPoolSegment(*pool, &use);
   }
   return use;

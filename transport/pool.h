@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "transport/pool_layout.h"
 #include "transport/pool_options.h"
@@ -27,6 +28,10 @@ namespace ringcast::transport {
 
 // The segment name of pool `pool_id`: "/<prefix>.<domain>.p.<16 hex>".
 std::string PoolSegmentName(const ShmOptions& options, std::uint64_t pool_id);
+
+// The pool id a segment name carries ("/<prefix>.<domain>.p.<16 hex>"),
+// or nullopt for another name.
+std::optional<std::uint64_t> PoolIdOfName(const ShmOptions& options, absl::string_view name);
 
 // A fresh random pool family id (pool_layout.h, "Pool ids").
 std::uint64_t NewPoolFamilyId();

@@ -60,8 +60,6 @@ PoolChain::PoolChain(PoolChain&&) noexcept = default;
 PoolChain& PoolChain::operator=(PoolChain&&) noexcept = default;
 PoolChain::~PoolChain() = default;
 
-std::uint64_t PoolChain::ClassSize(std::uint32_t c) const { return classes_[c].chunk_size; }
-
 std::uint32_t PoolChain::ClassFor(std::uint64_t size) const {
   const auto n = static_cast<std::uint32_t>(classes_.size());
   if (n == 1 || size > classes_[1].chunk_size) return 0;

@@ -54,19 +54,16 @@ class PoolChain {
   void Release(const internal::ChunkRef& ref);
   // Whether `pool` is one of this chain's segments.
   bool Owns(const ChunkPool* pool) const;
-  // Releases the segments that have been wholly free for the idle time, as
-  // of `now_ns` (CLOCK_REALTIME). One compare unless the chain has grown
-  // and it is time to look (every idle/4).
+  // Releases the segments that have been unused and wholly free for the
+  // idle time, as of `now_ns` (CLOCK_REALTIME). One compare unless it is
+  // time to look (every idle/4).
   void Trim(std::int64_t now_ns) {
     now_ns_ = now_ns;
     if (now_ns >= next_trim_ns_) TrimSlow(now_ns);
   }
 
   std::uint64_t family() const { return family_; }
-  std::uint64_t max_message_size() const { return max_message_size_; }
   std::uint32_t bound() const { return bound_; }
-  // The chunk size of class `c` (0 = max_message_size); the classes.
-  std::uint64_t ClassSize(std::uint32_t c) const;
   std::uint32_t class_count() const { return static_cast<std::uint32_t>(classes_.size()); }
   // The class a `size`-byte message goes to.
   std::uint32_t ClassFor(std::uint64_t size) const;
@@ -106,7 +103,7 @@ class PoolChain {
   std::uint32_t top_log2_ = 0;  // log2 of class 1's chunk size
   std::vector<Class> classes_;
   std::int64_t next_trim_ns_ = kNever;  // kNever while nothing can go
-  std::int64_t now_ns_ = 0;             // as of the last Trim
+  std::int64_t now_ns_ = 0;  // as of the last Trim: stamps a segment's use
 };
 
 }  // namespace ringcast::transport

@@ -261,7 +261,8 @@ absl::StatusOr<TopicSegment::RingClaim> TopicSegment::ClaimRing(std::uint64_t to
     // The previous owner's pool: its samples are about to be overwritten,
     // so the names of its segments go (mappings of them stay valid for
     // samples held).
-    if (const std::uint64_t old_pool = internal::PoolFamilyOf(rc.pool_id.load(std::memory_order_relaxed));
+    if (const std::uint64_t old_pool =
+            internal::PoolFamilyOf(rc.pool_id.load(std::memory_order_relaxed));
         old_pool != 0 && old_pool != pool_id) {
       (void)UnlinkPoolFamily(options_, old_pool);
     }
