@@ -315,21 +315,43 @@ void ChunkPool::Release(const ChunkRef& ref) {
   if (CountOf(s) == 1) Push(ref.index);
 }
 
-void ChunkPool::Retire() {
-  // Relaxed: see retired().
-  header().retired.store(1, std::memory_order_relaxed);
+std::uint64_t ChunkPool::free_head() const {
+  // Acquire: a walk from this head sees the pushers' `next` stores.
+  return header().free_head.load(std::memory_order_acquire);
 }
 
-std::uint32_t ChunkPool::CountFree() const {
-  // Acquire: see the pushers' `next` stores.
-  std::uint32_t at = static_cast<std::uint32_t>(
-      header().free_head.load(std::memory_order_acquire) & kCountMask);
+bool ChunkPool::TryRetire(std::uint64_t head) {
+  if (CountFrom(head) != chunk_count_) return false;
+  // The tag moves on every push and pop, so success means nothing changed
+  // since `head` was read: the walk above saw the whole pool free. The
+  // list is left empty, so a loan finds nothing here. Acquire: every
+  // earlier user's accesses to the chunks happen before the discard.
+  const std::uint64_t tag = (head >> 32) + 1;
+  if (!header().free_head.compare_exchange_strong(head, tag << 32, std::memory_order_acquire,
+                                                  std::memory_order_relaxed)) {
+    return false;
+  }
+  // Relaxed: see retired().
+  header().retired.store(1, std::memory_order_relaxed);
+  return true;
+}
+
+absl::Status ChunkPool::DiscardChunks() const {
+  return segment_.Discard(chunks_offset_, segment_.size() - chunks_offset_);
+}
+
+std::uint32_t ChunkPool::CountFrom(std::uint64_t head) const {
+  std::uint32_t at = static_cast<std::uint32_t>(head & kCountMask);
   std::uint32_t n = 0;
   while (at != 0 && at <= chunk_count_ && n <= chunk_count_) {
     ++n;
+    // Relaxed: `head` was loaded with acquire; a changed list fails the
+    // caller's CAS or only misleads a look.
     at = control(at - 1).next.load(std::memory_order_relaxed);
   }
   return n;
 }
+
+std::uint32_t ChunkPool::CountFree() const { return CountFrom(free_head()); }
 
 }  // namespace ringcast::transport

@@ -104,9 +104,19 @@ class ChunkPool {
   // Chunks on the free list now (walks it; for tests, observers and the
   // publisher deciding to release the segment).
   std::uint32_t CountFree() const;
-  // The publisher releases the segment (REQUIRES: every chunk free): marks
-  // it so that subscribers still mapping it let go. The caller unlinks it.
-  void Retire();
+  // The free list's head word as it is now: it changes with every loan and
+  // every return, so an unchanged head means an untouched pool.
+  std::uint64_t free_head() const;
+  // Releases the segment if every chunk is on the free list and the list
+  // is still as `head` (from free_head()) left it: takes the whole list in
+  // one step, so no loan can take a chunk from it again, and marks it so
+  // that subscribers still mapping it let go. False, changing nothing, if
+  // a chunk is referenced or the list moved. Safe against the owner's
+  // loans and returns on other threads. The caller unlinks it.
+  bool TryRetire(std::uint64_t head);
+  // After TryRetire: gives the chunks' memory back to the directory at
+  // once, whoever still maps the segment.
+  absl::Status DiscardChunks() const;
   bool retired() const {
     // Relaxed: a reader checks after acquiring the slot that names a
     // member id, which the publisher released after retiring any earlier
@@ -127,6 +137,8 @@ class ChunkPool {
     return reinterpret_cast<internal::ChunkControl*>(segment_.base() + controls_offset_)[index];
   }
   void Push(std::uint32_t index);
+  // Chunks on the free list that starts at `head`.
+  std::uint32_t CountFrom(std::uint64_t head) const;
 
   std::uint64_t id_ = 0;
   Segment segment_;

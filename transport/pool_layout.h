@@ -10,7 +10,9 @@
 //   8   8  chunk_stride    bytes between chunks, a multiple of 64
 //   16  4  chunk_count
 //   20  4  retired         0 while in use; 1 once its publisher has released
-//                          it (all chunks free): a subscriber that still
+//                          it (all chunks free, the free list taken whole
+//                          and left empty, the chunks' pages punched out
+//                          of the file): a subscriber that still
 //                          maps it drops the mapping and opens the name
 //                          again, which may by then be a new segment
 //   24  8  controls_offset from the segment start

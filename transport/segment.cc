@@ -298,6 +298,23 @@ absl::Status Segment::Commit(std::uint64_t offset, std::uint64_t length) const {
   return internal::CommitRange(fd_, path_, offset, length);
 }
 
+absl::Status Segment::Discard(std::uint64_t offset, std::uint64_t length) const {
+  if (!writable()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("segment ", path_, " is mapped read-only; only a participant discards"));
+  }
+  if (offset > size_ || length > size_ - offset) {
+    return absl::OutOfRangeError(absl::StrCat("segment ", path_, ": bytes ", offset, "+", length,
+                                              " lie past its end at ", size_));
+  }
+  if (length == 0) return absl::OkStatus();
+  if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                  static_cast<off_t>(length)) != 0) {
+    return Errno(errno, "fallocate(PUNCH_HOLE)", path_);
+  }
+  return absl::OkStatus();
+}
+
 bool Segment::Leave() {
   if (fd_ < 0 || access_ != Access::kParticipant) return false;
   // Converting LOCK_SH to LOCK_EX succeeds only if no other participant, in

@@ -138,6 +138,10 @@ class Segment {
   // full directory. ResourceExhausted naming the bytes asked for and the
   // bytes free; OutOfRange past the end; FailedPrecondition for an observer.
   absl::Status Commit(std::uint64_t offset, std::uint64_t length) const;
+  // Gives bytes [offset, offset + length) of a participant's segment back
+  // to the directory (a hole punched in the file): every mapping reads
+  // zeros there from now on. Same errors as Commit.
+  absl::Status Discard(std::uint64_t offset, std::uint64_t length) const;
 
  private:
   Segment(std::string name, std::string path, int fd, std::byte* base,
