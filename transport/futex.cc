@@ -114,6 +114,11 @@ bool LightPublisherFence() {
   return registered;
 }
 
+bool ProcessFence() {
+  return LightPublisherFence() &&
+         ::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
+}
+
 bool SleeperFence(bool first) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!first) return true;

@@ -64,6 +64,12 @@ inline void PublisherFence(bool light,
 bool SleeperFence(bool first = true);
 inline constexpr absl::Duration kUnfencedSleep = absl::Milliseconds(1);
 
+// Makes every running thread of this process (and of every process
+// registered as LightPublisherFence registers) execute a full fence before
+// it returns; a thread that is not running fences when it next runs. False
+// when this process cannot (membarrier missing or not registered).
+bool ProcessFence();
+
 // One pause of a spin-wait loop (lets the sibling hyper-thread run).
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
