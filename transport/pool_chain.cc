@@ -8,6 +8,7 @@
 #include "transport/fault.h"
 #include "transport/pool.h"
 #include "transport/segment.h"
+#include "transport/warn.h"
 #include "transport/status_macros.h"
 
 namespace ringcast::transport {
@@ -19,9 +20,9 @@ constexpr std::uint64_t kMinClassBytes = internal::kChunkAlign;
 
 }  // namespace
 
-absl::StatusOr<PoolChain> PoolChain::Create(const ShmOptions& options, std::string topic,
-                                            std::uint64_t max_message_size, std::uint32_t bound,
-                                            const PoolChainOptions& chain_options) {
+absl::StatusOr<std::unique_ptr<PoolChain>> PoolChain::Create(
+    const ShmOptions& options, std::string topic, std::uint64_t max_message_size,
+    std::uint32_t bound, const PoolChainOptions& chain_options) {
   if (max_message_size == 0 || bound == 0 || bound > internal::kMaxChunks) {
     return absl::InvalidArgumentError(absl::StrCat(
         "chunk pool on ", topic, ": ", bound, " chunks of ", max_message_size,
@@ -36,28 +37,26 @@ absl::StatusOr<PoolChain> PoolChain::Create(const ShmOptions& options, std::stri
         absl::StrCat("chunk pool on ", topic, ": idle time ",
                      absl::FormatDuration(chain_options.idle), " must be positive"));
   }
-  PoolChain chain;
-  chain.options_ = options;
-  chain.topic_ = std::move(topic);
-  chain.family_ = NewPoolFamilyId();
-  chain.max_message_size_ = max_message_size;
-  chain.bound_ = bound;
-  chain.chain_options_ = chain_options;
-  chain.classes_.push_back(Class{max_message_size, 0, {}});
+  std::unique_ptr<PoolChain> chain(new PoolChain());
+  chain->options_ = options;
+  chain->topic_ = std::move(topic);
+  chain->family_ = NewPoolFamilyId();
+  chain->max_message_size_ = max_message_size;
+  chain->bound_ = bound;
+  chain->chain_options_ = chain_options;
+  chain->classes_.push_back(Class{max_message_size, 0, {}});
   if (max_message_size > kMinClassBytes) {
     // Class 1 holds the largest power of two below the maximum.
-    chain.top_log2_ = static_cast<std::uint32_t>(std::bit_width(max_message_size - 1) - 1);
+    chain->top_log2_ = static_cast<std::uint32_t>(std::bit_width(max_message_size - 1) - 1);
     for (std::uint32_t c = 1; c < internal::kMaxSizeClasses; ++c) {
-      const std::uint64_t size = std::uint64_t{1} << (chain.top_log2_ + 1 - c);
+      const std::uint64_t size = std::uint64_t{1} << (chain->top_log2_ + 1 - c);
       if (size < kMinClassBytes) break;
-      chain.classes_.push_back(Class{size, 0, {}});
+      chain->classes_.push_back(Class{size, 0, {}});
     }
   }
   return chain;
 }
 
-PoolChain::PoolChain(PoolChain&&) noexcept = default;
-PoolChain& PoolChain::operator=(PoolChain&&) noexcept = default;
 PoolChain::~PoolChain() = default;
 
 std::uint32_t PoolChain::ClassFor(std::uint64_t size) const {
@@ -70,8 +69,10 @@ std::uint32_t PoolChain::ClassFor(std::uint64_t size) const {
 }
 
 const ChunkPool* PoolChain::segment(std::uint32_t c, std::uint32_t ordinal) const {
+  std::lock_guard<std::mutex> lock(mu_);
   if (c >= classes_.size() || ordinal >= classes_[c].segments.size()) return nullptr;
-  return classes_[c].segments[ordinal].pool.get();
+  const Segment& s = classes_[c].segments[ordinal];
+  return s.released ? nullptr : s.pool.get();
 }
 
 absl::StatusOr<PoolChain::Chunk> PoolChain::Allocate(std::uint64_t size) {
@@ -81,14 +82,15 @@ absl::StatusOr<PoolChain::Chunk> PoolChain::Allocate(std::uint64_t size) {
   const auto take = [&](Segment& s) -> std::optional<Chunk> {
     if (s.pool == nullptr) return std::nullopt;
     std::optional<internal::ChunkRef> ref = s.pool->Allocate();
-    if (!ref) return std::nullopt;
-    s.last_used_ns = now_ns_;
+    if (!ref) return std::nullopt;  // none free, or released by the keeper
     ref->size = size;
     return Chunk{s.pool.get(), *ref};
   };
   if (k.hint < k.segments.size()) {
     if (std::optional<Chunk> chunk = take(k.segments[k.hint])) return *chunk;
   }
+  // Relaxed: a hint; the mutex orders what the keeper did.
+  if (released_.load(std::memory_order_relaxed)) ForgetReleased();
   for (Segment& s : k.segments) {
     if (std::optional<Chunk> chunk = take(s)) return *chunk;
   }
@@ -127,19 +129,22 @@ absl::StatusOr<PoolChain::Chunk> PoolChain::Grow(std::uint32_t c, std::uint64_t 
                                      pool.status().message()));
   }
   RINGCAST_FAULT_POINT("pool.grow.created");
-  if (ordinal == k.segments.size()) k.segments.emplace_back();
-  Segment& s = k.segments[ordinal];
-  s.pool = std::make_unique<ChunkPool>(*std::move(pool));
-  s.last_used_ns = now_ns_;
+  ChunkPool* added = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ordinal == k.segments.size()) k.segments.emplace_back();
+    k.segments[ordinal] = Segment{std::make_unique<ChunkPool>(*std::move(pool))};
+    added = k.segments[ordinal].pool.get();
+    if (ordinal > 0 && !watched_) keep_request_ = watched_ = true;
+  }
   k.chunks += chunks;
-  if (ordinal > 0) next_trim_ns_ = 0;  // look at the next Trim
-  std::optional<internal::ChunkRef> ref = s.pool->Allocate();
+  std::optional<internal::ChunkRef> ref = added->Allocate();
   if (!ref) {  // a fresh segment is all free
     return absl::DataLossError(absl::StrCat("loan on ", topic_, ": new pool segment ",
-                                            s.pool->segment().path(), " has no free chunk"));
+                                            added->segment().path(), " has no free chunk"));
   }
   ref->size = size;
-  return Chunk{s.pool.get(), *ref};
+  return Chunk{added, *ref};
 }
 
 absl::Status PoolChain::VerifyClass(const Class& k) const {
@@ -153,13 +158,13 @@ absl::Status PoolChain::VerifyClass(const Class& k) const {
   return absl::OkStatus();
 }
 
-void PoolChain::Release(const internal::ChunkRef& ref) {
+void PoolChain::Release(const internal::ChunkRef& ref, bool hot) {
   const std::uint32_t c = internal::SizeClassOf(ref.pool_id);
   const std::uint32_t o = internal::OrdinalOf(ref.pool_id);
   if (c < classes_.size() && o < classes_[c].segments.size()) {
     if (ChunkPool* p = classes_[c].segments[o].pool.get()) {
       p->Release(ref);
-      classes_[c].hint = o;
+      if (hot) classes_[c].hint = o;
     }
   }
 }
@@ -169,44 +174,75 @@ bool PoolChain::Owns(const ChunkPool* pool) const {
          segment(internal::SizeClassOf(pool->id()), internal::OrdinalOf(pool->id())) == pool;
 }
 
-void PoolChain::TrimSlow(std::int64_t now_ns) {
-  const std::int64_t idle_ns = absl::ToInt64Nanoseconds(chain_options_.idle);
-  bool more = false;  // a segment that may go later
+void PoolChain::ForgetReleased() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Relaxed: under mu_, which orders the keeper's marks before us.
+  released_.store(false, std::memory_order_relaxed);
   for (Class& k : classes_) {
-    for (std::size_t o = 1; o < k.segments.size(); ++o) {
+    for (std::size_t o = 0; o < k.segments.size(); ++o) {
       Segment& s = k.segments[o];
-      if (s.pool == nullptr) continue;
-      if (s.pool->CountFree() != s.pool->chunk_count()) {
-        s.last_used_ns = now_ns;  // a chunk of it is referenced
-        more = true;
-        continue;
-      }
-      if (now_ns - s.last_used_ns < idle_ns) {
-        more = true;
-        continue;
-      }
-      // Every chunk is free, so no reference to it exists and none can be
-      // taken (a subscriber acquires only a referenced chunk). Mark it,
-      // then take the name away; subscribers that map it let go when they
-      // see the mark.
-      s.pool->Retire();
-      RINGCAST_FAULT_POINT("pool.shrink.retired");
-      (void)transport::Segment::Unlink(options_, s.pool->segment().name());
-      RINGCAST_FAULT_POINT("pool.shrink.unlinked");
+      if (s.pool == nullptr || !s.released) continue;
       k.chunks -= s.pool->chunk_count();
-      s.pool.reset();
+      s = Segment{};  // unmaps
+      if (k.hint == o) k.hint = 0;
     }
     while (!k.segments.empty() && k.segments.back().pool == nullptr) k.segments.pop_back();
   }
-  next_trim_ns_ = more ? now_ns + std::max<std::int64_t>(idle_ns / 4, 1) : kNever;
+}
+
+std::int64_t PoolChain::KeepUp(std::int64_t now_ns) {
+  const std::int64_t idle_ns = absl::ToInt64Nanoseconds(chain_options_.idle);
+  std::lock_guard<std::mutex> lock(mu_);
+  bool left = false;  // a segment that may go later
+  for (Class& k : classes_) {
+    for (std::size_t o = 1; o < k.segments.size(); ++o) {
+      Segment& s = k.segments[o];
+      if (s.pool == nullptr || s.released) continue;
+      const std::uint64_t head = s.pool->free_head();
+      if (s.quiet_since_ns < 0 || head != s.seen_head) {  // used since the last look
+        s.seen_head = head;
+        s.quiet_since_ns = now_ns;
+        left = true;
+      } else if (now_ns - s.quiet_since_ns < idle_ns || !s.pool->TryRetire(head)) {
+        // Not idle long enough, or a chunk is still referenced (a holding
+        // subscriber): idle counts from its return.
+        if (now_ns - s.quiet_since_ns >= idle_ns) s.quiet_since_ns = -1;
+        left = true;
+      } else {
+        ReleaseTaken(s);
+      }
+    }
+  }
+  if (!left) watched_ = false;
+  return left ? now_ns + std::max<std::int64_t>(idle_ns / 4, 1) : kNever;
+}
+
+void PoolChain::ReleaseTaken(Segment& s) {
+  // TryRetire took every chunk and marked the segment: no reference to it
+  // exists and none can be taken (a subscriber acquires only a referenced
+  // chunk). Take the name away, then the memory, which would otherwise
+  // stay allocated while anyone maps the segment; subscribers that map it
+  // let go when they see the mark, the owner at its next loan that misses.
+  RINGCAST_FAULT_POINT("pool.shrink.retired");
+  (void)transport::Segment::Unlink(options_, s.pool->segment().name());
+  RINGCAST_FAULT_POINT("pool.shrink.unlinked");
+  if (absl::Status st = s.pool->DiscardChunks(); !st.ok()) {
+    // Only the memory's release is late: it goes when the last mapping does.
+    WarnOnce("pool.discard", absl::StrCat("releasing a pool segment of ", topic_, ": ",
+                                          st.message(), "; its memory goes with the last mapping"));
+  }
+  s.released = true;
+  // Relaxed: the owner reads the marks under mu_.
+  released_.store(true, std::memory_order_relaxed);
 }
 
 PoolUse PoolChain::Stats() const {
   PoolUse use;
   use.planned_bytes = max_message_size_ * bound_;
+  std::lock_guard<std::mutex> lock(mu_);
   for (const Class& k : classes_) {
     for (const Segment& s : k.segments) {
-      if (s.pool != nullptr) AddPoolSegment(*s.pool, &use);
+      if (s.pool != nullptr && !s.released) AddPoolSegment(*s.pool, &use);
     }
   }
   return use;

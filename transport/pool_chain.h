@@ -8,13 +8,23 @@
 //
 // Only the publisher owns a PoolChain; subscribers map its segments one by
 // one as references name them (Reader).
+//
+// Threads. The owner's thread loans, returns and reads figures; the
+// process's pool keeper (pool_keeper.h) calls KeepUp from its own thread,
+// so that a publisher that stops calling still shrinks. The loan path
+// takes no lock and reads no clock: the keeper takes a segment from the
+// pool in one CAS on its free list (ChunkPool::TryRetire), and the owner
+// forgets released segments at its next loan that misses.
 #ifndef RINGCAST_TRANSPORT_POOL_CHAIN_H_
 #define RINGCAST_TRANSPORT_POOL_CHAIN_H_
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,12 +42,12 @@ class PoolChain {
   // Plans `bound` chunks per size class for messages up to
   // `max_message_size` bytes; commits nothing yet. `topic` names the pool
   // in errors.
-  static absl::StatusOr<PoolChain> Create(const ShmOptions& options, std::string topic,
-                                          std::uint64_t max_message_size, std::uint32_t bound,
-                                          const PoolChainOptions& chain_options);
+  static absl::StatusOr<std::unique_ptr<PoolChain>> Create(
+      const ShmOptions& options, std::string topic, std::uint64_t max_message_size,
+      std::uint32_t bound, const PoolChainOptions& chain_options);
 
-  PoolChain(PoolChain&&) noexcept;
-  PoolChain& operator=(PoolChain&&) noexcept;
+  PoolChain(const PoolChain&) = delete;  // the keeper holds its address
+  PoolChain& operator=(const PoolChain&) = delete;
   ~PoolChain();  // unmaps; never unlinks (see ChunkPool)
 
   struct Chunk {
@@ -50,24 +60,27 @@ class PoolChain {
   // free space if the directory cannot hold the growth; ResourceExhausted
   // (a reference leaked) at the bound; DataLoss if a free list is corrupt.
   absl::StatusOr<Chunk> Allocate(std::uint64_t size);
-  // Drops one reference of a chunk this chain handed out.
-  void Release(const internal::ChunkRef& ref);
+  // Drops one reference of a chunk this chain handed out. `hot`: the
+  // owner's own return, whose segment its next loan looks at first.
+  void Release(const internal::ChunkRef& ref, bool hot = true);
   // Whether `pool` is one of this chain's segments.
   bool Owns(const ChunkPool* pool) const;
-  // Releases the segments that have been unused and wholly free for the
-  // idle time, as of `now_ns` (CLOCK_REALTIME). One compare unless it is
-  // time to look (every idle/4).
-  void Trim(std::int64_t now_ns) {
-    now_ns_ = now_ns;
-    if (now_ns >= next_trim_ns_) TrimSlow(now_ns);
-  }
+  // The keeper's look, as of `now_ns` (a steady clock): releases the
+  // segments (never a class's first) whose free list has not moved for the
+  // idle time and holds every chunk. Returns when to look again, or kNever
+  // once no segment but the first ones is left. Any thread.
+  std::int64_t KeepUp(std::int64_t now_ns);
+  // True once after a growth past a class's first segment while the
+  // keeper was not looking: the owner then asks it to (StartKeeping).
+  bool TakeKeepRequest() { return std::exchange(keep_request_, false); }
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
   std::uint64_t family() const { return family_; }
   std::uint32_t bound() const { return bound_; }
   std::uint32_t class_count() const { return static_cast<std::uint32_t>(classes_.size()); }
   // The class a `size`-byte message goes to.
   std::uint32_t ClassFor(std::uint64_t size) const;
-  // Segment `ordinal` of class `c`, or nullptr.
+  // Segment `ordinal` of class `c`, or nullptr (also once released).
   const ChunkPool* segment(std::uint32_t c, std::uint32_t ordinal) const;
   PoolUse Stats() const;
   // Chunks committed / free now, over every segment.
@@ -77,12 +90,17 @@ class PoolChain {
  private:
   struct Segment {
     std::unique_ptr<ChunkPool> pool;
-    std::int64_t last_used_ns = 0;  // a loan took from it, or we saw it in use
+    // Set by the keeper once it took the segment; the owner then forgets it.
+    bool released = false;
+    // The keeper's: the free list's head at its last look, and since when
+    // it has stayed so (-1: not looked at yet).
+    std::uint64_t seen_head = 0;
+    std::int64_t quiet_since_ns = -1;
   };
   struct Class {
     std::uint64_t chunk_size = 0;
-    std::uint32_t chunks = 0;           // committed over its segments
-    std::vector<Segment> segments;      // by ordinal; a released one is null
+    std::uint32_t chunks = 0;           // committed over its segments (owner's)
+    std::vector<Segment> segments;      // by ordinal; a forgotten one is null
     // The segment of the chunk we returned last: its free list starts with
     // the chunk freed last, still in cache, so a loan looks there first.
     std::uint32_t hint = 0;
@@ -91,8 +109,11 @@ class PoolChain {
   absl::StatusOr<Chunk> Grow(std::uint32_t c, std::uint64_t size);
   // DataLoss naming the segment if a free list of class `k` is corrupt.
   absl::Status VerifyClass(const Class& k) const;
-  void TrimSlow(std::int64_t now_ns);
-  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+  // The owner forgets the segments the keeper released (unmaps them).
+  void ForgetReleased();
+  // Releases `s`, which TryRetire just took: unlinks it and punches its
+  // chunks out. REQUIRES: mu_ held.
+  void ReleaseTaken(Segment& s);
 
   ShmOptions options_;
   std::string topic_;
@@ -101,9 +122,16 @@ class PoolChain {
   std::uint32_t bound_ = 0;
   PoolChainOptions chain_options_;
   std::uint32_t top_log2_ = 0;  // log2 of class 1's chunk size
-  std::vector<Class> classes_;
-  std::int64_t next_trim_ns_ = kNever;  // kNever while nothing can go
-  std::int64_t now_ns_ = 0;  // as of the last Trim: stamps a segment's use
+  std::vector<Class> classes_;  // fixed after Create
+
+  // Orders the keeper's looks against the owner's changes to the segment
+  // lists (growing, forgetting). The owner reads the lists without it:
+  // only the owner changes them.
+  mutable std::mutex mu_;
+  bool watched_ = false;  // the keeper looks at us; guarded by mu_
+  bool keep_request_ = false;  // owner's
+  // The keeper released a segment the owner has not forgotten yet.
+  std::atomic<bool> released_{false};
 };
 
 }  // namespace ringcast::transport

@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "transport/fault.h"
 #include "transport/futex.h"
+#include "transport/owner_gate.h"
 #include "transport/pool.h"
 #include "transport/pool_chain.h"
+#include "transport/pool_keeper.h"
 #include "transport/topic.h"
 #include "transport/liveness.h"
 #include "transport/process.h"
@@ -17,6 +19,26 @@
 #include "transport/words.h"
 
 namespace ringcast::transport {
+
+struct Writer::Keep final : internal::Keepable {
+  explicit Keep(Writer* w) : writer(w) {}
+  std::int64_t KeepUp(std::int64_t now_ns) override {
+    // An idle publisher's ring still holds its last samples' chunks; drop
+    // the references every subscriber has passed, as its next loan would,
+    // so that the segments holding them can go too.
+    if (!writer->writer_options_.keep_history && gate.TryVisit()) {
+      if (writer->ring_refs_ != 0) writer->DropPassedRefs(/*hot=*/false);
+      gate.EndVisit();
+    }
+    return writer->pool_->KeepUp(now_ns);
+  }
+  // The gate every call that touches the ring's references enters; none
+  // on an inline-only topic.
+  static internal::OwnerGate* GateOf(Keep* keep) { return keep != nullptr ? &keep->gate : nullptr; }
+
+  Writer* writer;  // updated when the Writer moves (not kept meanwhile)
+  internal::OwnerGate gate;
+};
 
 absl::Status ChunkLoan::Shrink(std::size_t n) {
   if (n > ref_.size) {
@@ -50,14 +72,14 @@ absl::StatusOr<Writer> Writer::Create(const ShmOptions& options, absl::string_vi
   SweepDeadTokens(options);
   std::unique_ptr<PoolChain> pool;
   if (t->geometry().max_message_size > 0) {
-    absl::StatusOr<PoolChain> p =
+    absl::StatusOr<std::unique_ptr<PoolChain>> p =
         PoolChain::Create(options, std::string(topic), t->geometry().max_message_size,
                           t->PoolChunks(), writer_options.pool);
     if (!p.ok()) {
       t->Leave();
       return p.status();
     }
-    pool = std::make_unique<PoolChain>(*std::move(p));
+    pool = *std::move(p);
   }
   absl::StatusOr<TopicSegment::RingClaim> claim = t->ClaimRing(token, pool ? pool->family() : 0);
   if (!claim.ok()) {
@@ -84,7 +106,10 @@ Writer::Writer(std::unique_ptr<TopicSegment> topic, TopicSegment::RingClaim clai
   hot_ = &topic_->ring_hot(claim_.index);
   wait_ = &topic_->ring_wait(claim_.index);
   fenced_sleepers_ = &topic_->header().fenced_sleepers;
-  if (pool_ != nullptr) slot_refs_.resize(g.depth);
+  if (pool_ != nullptr) {
+    slot_refs_.resize(g.depth);
+    keep_ = std::make_unique<Keep>(this);
+  }
   flushed_ = next_seq_;
   retained_from_ = next_seq_;  // a new owner holds no reference yet
   light_fence_ = LightPublisherFence();
@@ -99,8 +124,11 @@ Writer::Writer(Writer&& other) noexcept { *this = std::move(other); }
 Writer& Writer::operator=(Writer&& other) noexcept {
   if (this != &other) {
     Close();
+    // The keeper must not look at `other` while it moves.
+    const bool kept = other.keep_ != nullptr && internal::StopKeeping(other.keep_.get());
     topic_ = std::move(other.topic_);
     pool_ = std::move(other.pool_);
+    keep_ = std::move(other.keep_);
     loans_ = std::move(other.loans_);
     slot_refs_ = std::move(other.slot_refs_);
     claim_ = other.claim_;
@@ -131,6 +159,10 @@ Writer& Writer::operator=(Writer&& other) noexcept {
 #if RINGCAST_SLOT_LOAN_COPIES
     slot_buffer_ = std::move(other.slot_buffer_);
 #endif
+    if (keep_ != nullptr) {
+      keep_->writer = this;
+      if (kept) internal::StartKeeping(keep_.get(), writer_options_.pool.idle);
+    }
   }
   return *this;
 }
@@ -140,6 +172,7 @@ Writer::~Writer() { Close(); }
 PoolUse Writer::pool_use() const { return pool_ != nullptr ? pool_->Stats() : PoolUse{}; }
 
 void Writer::Close() {
+  if (keep_ != nullptr) internal::StopKeeping(keep_.get());
   if (topic_ == nullptr) return;
   // The ring's chunk references stay: subscribers may still drain the ring.
   // Our pool's name goes now if no subscriber lags on our ring, else when
@@ -268,7 +301,7 @@ absl::Status Writer::WaitForRoom() {
   return absl::OkStatus();
 }
 
-void Writer::DropPassedRefs() {
+void Writer::DropPassedRefs(bool hot) {
   if (SubscribersChanged()) RescanSubscribers();
   // Every live subscriber passed the samples below `floor` (none = all).
   const std::uint64_t floor = FloorOf(live_);
@@ -276,7 +309,7 @@ void Writer::DropPassedRefs() {
   for (std::uint64_t seq = from; seq < floor; ++seq) {
     internal::ChunkRef& ref = slot_refs_[seq & mask_];
     if (ref.pool_id == 0) continue;
-    pool_->Release(std::exchange(ref, {}));
+    pool_->Release(std::exchange(ref, {}), hot);
     --ring_refs_;
   }
   if (floor > retained_from_) {
@@ -294,6 +327,11 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
         "loan of ", size, " bytes on topic ", topic_->topic(),
         ", which has no chunk pool (created with max_message_size 0)"));
   }
+  internal::OwnerScope inside(Keep::GateOf(keep_.get()));
+  return LoanInside(size);
+}
+
+absl::StatusOr<ChunkLoan> Writer::LoanInside(std::size_t size) {
   if (size > max_message_size_) {
     return absl::InvalidArgumentError(
         absl::StrCat("loan of ", size, " bytes exceeds topic ", topic_->topic(),
@@ -307,9 +345,6 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
   // Hot chunks: give back what every subscriber has passed, so that the
   // LIFO free list hands us the chunk we filled last, still in cache.
   if (ring_refs_ != 0 && !writer_options_.keep_history) DropPassedRefs();
-  // Segments that stayed wholly free for the idle time go (cheap unless
-  // the pool has grown and it is time to look).
-  pool_->Trim(clock_.Now());
   absl::StatusOr<PoolChain::Chunk> chunk = pool_->Allocate(size);
   RINGCAST_FAULT_POINT("pool.loan.allocated");
   if (!chunk.ok()) {
@@ -319,6 +354,8 @@ absl::StatusOr<ChunkLoan> Writer::Loan(std::size_t size) {
     return chunk.status();
   }
   ++*loans_;
+  // The pool grew past a first segment: have the keeper watch it shrink.
+  if (pool_->TakeKeepRequest()) internal::StartKeeping(keep_.get(), writer_options_.pool.idle);
   return ChunkLoan(chunk->pool, loans_.get(), chunk->ref, chunk->pool->chunk(chunk->ref.index));
 }
 
@@ -340,12 +377,17 @@ void Writer::DropOverwrittenRef() {
 }
 
 absl::Status Writer::Publish(ChunkLoan&& loan) {
-  if (loaned_slot_ != nullptr) return SlotOnLoan();
   if (pool_ == nullptr || !pool_->Owns(loan.pool_)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "publish of a chunk loan that is empty or belongs to another publisher than ",
         claim_.publisher_id, " on ", topic_->topic()));
   }
+  internal::OwnerScope inside(Keep::GateOf(keep_.get()));
+  return PublishInside(std::move(loan));
+}
+
+absl::Status Writer::PublishInside(ChunkLoan&& loan) {
+  if (loaned_slot_ != nullptr) return SlotOnLoan();
   RINGCAST_RETURN_IF_ERROR(ReadySlot());  // the loan stays the caller's on error
   const internal::ChunkRef ref = loan.ref_;
   loan.pool_ = nullptr;  // the loan's reference becomes the ring's
@@ -364,6 +406,7 @@ absl::Status Writer::Publish(ChunkLoan&& loan) {
 
 absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
   if (loaned_slot_ != nullptr) return SlotOnLoan();
+  internal::OwnerScope inside(Keep::GateOf(keep_.get()));
   if (payload.size() > inline_capacity_) {
     if (pool_ == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -371,9 +414,9 @@ absl::Status Writer::Publish(absl::Span<const std::byte> payload) {
           "'s inline capacity of ", inline_capacity_,
           " bytes, and the topic has no chunk pool (max_message_size 0)"));
     }
-    RINGCAST_ASSIGN_OR_RETURN(ChunkLoan loan, Loan(payload.size()));
+    RINGCAST_ASSIGN_OR_RETURN(ChunkLoan loan, LoanInside(payload.size()));
     std::memcpy(loan.data().data(), payload.data(), payload.size());
-    return Publish(std::move(loan));
+    return PublishInside(std::move(loan));
   }
   RINGCAST_RETURN_IF_ERROR(ReadySlot());
   Commit(payload.data(), static_cast<std::uint32_t>(payload.size()),
@@ -392,6 +435,7 @@ absl::Status Writer::PublishBatch(absl::Span<const absl::Span<const std::byte>> 
     }
   }
   if (batch.empty()) return absl::OkStatus();
+  internal::OwnerScope inside(Keep::GateOf(keep_.get()));
   const std::int64_t now = PublishTime();
   absl::Status status;
   for (const absl::Span<const std::byte> payload : batch) {
@@ -466,6 +510,7 @@ absl::StatusOr<absl::Span<std::byte>> Writer::LoanSlot() {
         "publisher ", claim_.publisher_id, " on ", topic_->topic(),
         " already has its next slot on loan; publish or drop that loan first"));
   }
+  internal::OwnerScope inside(Keep::GateOf(keep_.get()));
   RINGCAST_RETURN_IF_ERROR(ReadySlot());
   loaned_slot_ = BeginSlot();
 #if RINGCAST_SLOT_LOAN_COPIES
@@ -488,6 +533,7 @@ absl::Status Writer::CommitSlot(std::size_t size) {
         "slot loan on ", topic_->topic(), ": ", size, " bytes exceed the inline capacity of ",
         inline_capacity_));
   }
+  internal::OwnerScope inside(Keep::GateOf(keep_.get()));
 #if RINGCAST_SLOT_LOAN_COPIES
   internal::StoreWordsRelaxed(reinterpret_cast<const std::byte*>(slot_buffer_.data()), size,
                               reinterpret_cast<std::atomic<std::uint64_t>*>(loaned_slot_ + 1));

@@ -210,6 +210,9 @@ class Writer {
   }
   void DropOverwrittenRef();
   absl::Status SlotOnLoan() const;
+  // Loan and Publish(ChunkLoan&&) inside the owner gate (keep_).
+  absl::StatusOr<ChunkLoan> LoanInside(std::size_t size);
+  absl::Status PublishInside(ChunkLoan&& loan);
   // The publish time a sample carries (0 without stamp_time).
   std::int64_t PublishTime() {
     return writer_options_.stamp_time ? clock_.Now() : 0;
@@ -237,13 +240,21 @@ class Writer {
     return next_seq_ >= depth_ && floor <= next_seq_ - depth_;
   }
   // Hot chunks: returns the chunks of samples every subscriber has passed.
-  void DropPassedRefs();
+  // `hot`: the owner's own call, whose next loan looks where they went.
+  void DropPassedRefs(bool hot = true);
+  // Once the pool has grown, the pool keeper's look (pool_keeper.h): it
+  // drops the ring's references every subscriber has passed, if the owner
+  // is out (an idle publisher makes no call that would), and lets the
+  // chain release what stayed free. Every public call that touches the
+  // ring's references enters keep_->gate first.
+  struct Keep;
 
   WriterOptions writer_options_;
   PublishClock clock_;
 
   std::unique_ptr<TopicSegment> topic_;  // stable addresses for the pointers below
   std::unique_ptr<PoolChain> pool_;
+  std::unique_ptr<Keep> keep_;  // with a pool
   std::unique_ptr<std::uint32_t> loans_ = std::make_unique<std::uint32_t>(0);
   std::vector<internal::ChunkRef> slot_refs_;  // the ring's reference per slot
   RingClaim claim_{};

@@ -351,8 +351,8 @@ TEST(TypedTest, PoolInitialChunksIsWhatTheFirstLoanCommits) {
 }
 
 // pool_release_after is how long a segment the pool grew by stays wholly
-// free before the publisher gives it back (looked at when it loans): the
-// pool shrinks back to its first segment.
+// free before it is given back, with no call from the publisher: the pool
+// shrinks back to its first segment.
 TEST(TypedTest, PoolReleaseAfterLetsAGrownPoolShrinkBack) {
   const Context ctx = TestContext();
   absl::StatusOr<Node> node = Node::Create(ctx, "n");
@@ -366,6 +366,7 @@ TEST(TypedTest, PoolReleaseAfterLetsAGrownPoolShrinkBack) {
   EXPECT_EQ(pub->qos().pool_release_after, absl::Milliseconds(1));
   const transport::PoolChain* pool = pub->raw().writer().pool();
   ASSERT_NE(pool, nullptr);
+  absl::Time last_use;
   {
     // Three at once from 1 chunk: segments of 1, 1 (the class doubles to
     // 2) and 2 (to 4).
@@ -377,16 +378,14 @@ TEST(TypedTest, PoolReleaseAfterLetsAGrownPoolShrinkBack) {
     }
     EXPECT_EQ(pool->Stats().segments, 3u);
     EXPECT_EQ(pool->Stats().chunks, 4u);
+    last_use = absl::Now();
   }  // all dropped unpublished
-  EXPECT_EQ(pool->CountFree(), pool->chunk_count());
-  // This loan's look finds the grown segments wholly free (since now)...
-  ASSERT_TRUE(pub->Loan(50000).ok());
-  EXPECT_GT(pool->Stats().segments, 1u) << "free for less than 1 ms";
-  absl::SleepFor(absl::Milliseconds(20));
-  // ...and this one, well over 1 ms later, gives them back.
-  ASSERT_TRUE(pub->Loan(50000).ok());
-  EXPECT_EQ(pool->Stats().segments, 1u);
+  // No further call: the grown segments go once free for 1 ms.
+  ASSERT_TRUE(::ringcast::testing::WaitUntil([&] { return pool->Stats().segments == 1; }))
+      << pool->Stats().segments << " segments";
+  EXPECT_GE(absl::Now() - last_use, absl::Milliseconds(1)) << "released before the idle time";
   EXPECT_EQ(pool->Stats().chunks, 1u);
+  ASSERT_TRUE(pub->Loan(50000).ok());
   pub = absl::CancelledError("closed");
   node = absl::CancelledError("closed");
   ExpectNothingLeft(ctx);

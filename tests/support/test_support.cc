@@ -115,6 +115,15 @@ std::string WhyNoPrivateTmpfs() {
   return why;
 }
 
+bool WaitUntil(absl::FunctionRef<bool()> done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= deadline) return done();
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
 std::string WhyTooLittleShm(std::uint64_t bytes) {
   struct statvfs vfs {};
   if (::statvfs(kShmDir, &vfs) != 0) return absl::StrCat("cannot statvfs ", kShmDir);

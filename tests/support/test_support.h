@@ -49,6 +49,10 @@ int WaitChild(pid_t pid, absl::Duration timeout = absl::Seconds(60));
 // SIGKILLs `pid` and reaps it.
 void KillChild(pid_t pid);
 
+// Polls `done` (every millisecond) until it holds or `timeout` passes;
+// returns its last answer. For what another thread does in its own time.
+bool WaitUntil(absl::FunctionRef<bool()> done, absl::Duration timeout = absl::Seconds(10));
+
 // Why this process cannot mount a small tmpfs in a private mount namespace
 // (not root; no CAP_SYS_ADMIN, as in a chroot or an unprivileged
 // container), or "" when it can. Probed once, in a child, by doing it.
