@@ -89,8 +89,7 @@ absl::StatusOr<PoolChain::Chunk> PoolChain::Allocate(std::uint64_t size) {
   if (k.hint < k.segments.size()) {
     if (std::optional<Chunk> chunk = take(k.segments[k.hint])) return *chunk;
   }
-  // Relaxed: a hint; the mutex orders what the keeper did.
-  if (released_.load(std::memory_order_relaxed)) ForgetReleased();
+  if (released()) ForgetReleased();
   for (Segment& s : k.segments) {
     if (std::optional<Chunk> chunk = take(s)) return *chunk;
   }
@@ -170,8 +169,13 @@ void PoolChain::Release(const internal::ChunkRef& ref, bool hot) {
 }
 
 bool PoolChain::Owns(const ChunkPool* pool) const {
-  return pool != nullptr && internal::PoolFamilyOf(pool->id()) == family_ &&
-         segment(internal::SizeClassOf(pool->id()), internal::OrdinalOf(pool->id())) == pool;
+  if (pool == nullptr || internal::PoolFamilyOf(pool->id()) != family_) return false;
+  // No lock: only the owner changes the lists (a loan's segment is never
+  // released while the loan holds its chunk).
+  const std::uint32_t c = internal::SizeClassOf(pool->id());
+  const std::uint32_t o = internal::OrdinalOf(pool->id());
+  return c < classes_.size() && o < classes_[c].segments.size() &&
+         classes_[c].segments[o].pool.get() == pool;
 }
 
 void PoolChain::ForgetReleased() {

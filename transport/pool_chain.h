@@ -70,6 +70,14 @@ class PoolChain {
   // idle time and holds every chunk. Returns when to look again, or kNever
   // once no segment but the first ones is left. Any thread.
   std::int64_t KeepUp(std::int64_t now_ns);
+  // Forgets (unmaps) the segments the keeper released. The owner's
+  // thread, or another while the owner is out of every call (OwnerGate).
+  void ForgetReleased();
+  // Whether the keeper released a segment not forgotten yet (a hint).
+  bool released() const {
+    // Relaxed: a hint; ForgetReleased reads the marks under mu_.
+    return released_.load(std::memory_order_relaxed);
+  }
   // True once after a growth past a class's first segment while the
   // keeper was not looking: the owner then asks it to (StartKeeping).
   bool TakeKeepRequest() { return std::exchange(keep_request_, false); }
@@ -109,8 +117,6 @@ class PoolChain {
   absl::StatusOr<Chunk> Grow(std::uint32_t c, std::uint64_t size);
   // DataLoss naming the segment if a free list of class `k` is corrupt.
   absl::Status VerifyClass(const Class& k) const;
-  // The owner forgets the segments the keeper released (unmaps them).
-  void ForgetReleased();
   // Releases `s`, which TryRetire just took: unlinks it and punches its
   // chunks out. REQUIRES: mu_ held.
   void ReleaseTaken(Segment& s);

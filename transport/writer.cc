@@ -30,7 +30,15 @@ struct Writer::Keep final : internal::Keepable {
       if (writer->ring_refs_ != 0) writer->DropPassedRefs(/*hot=*/false);
       gate.EndVisit();
     }
-    return writer->pool_->KeepUp(now_ns);
+    PoolChain& pool = *writer->pool_;
+    const std::int64_t next = pool.KeepUp(now_ns);
+    // Unmap what went as well, if the publisher is still out (a second
+    // visit: the owner never waits for the release itself).
+    if (pool.released() && gate.TryVisit()) {
+      pool.ForgetReleased();
+      gate.EndVisit();
+    }
+    return next;
   }
   // The gate every call that touches the ring's references enters; none
   // on an inline-only topic.
@@ -377,16 +385,16 @@ void Writer::DropOverwrittenRef() {
 }
 
 absl::Status Writer::Publish(ChunkLoan&& loan) {
-  if (pool_ == nullptr || !pool_->Owns(loan.pool_)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "publish of a chunk loan that is empty or belongs to another publisher than ",
-        claim_.publisher_id, " on ", topic_->topic()));
-  }
   internal::OwnerScope inside(Keep::GateOf(keep_.get()));
   return PublishInside(std::move(loan));
 }
 
 absl::Status Writer::PublishInside(ChunkLoan&& loan) {
+  if (pool_ == nullptr || !pool_->Owns(loan.pool_)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "publish of a chunk loan that is empty or belongs to another publisher than ",
+        claim_.publisher_id, " on ", topic_->topic()));
+  }
   if (loaned_slot_ != nullptr) return SlotOnLoan();
   RINGCAST_RETURN_IF_ERROR(ReadySlot());  // the loan stays the caller's on error
   const internal::ChunkRef ref = loan.ref_;
