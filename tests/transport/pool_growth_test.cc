@@ -470,5 +470,42 @@ TEST(PoolGrowthTest, AnIdlePoolGivesItsMemoryBackWhileASubscriberStillMapsIt) {
   EXPECT_EQ(code, 0) << "child step " << code << " failed (see the test body)";
 }
 
+// A child forked while the keeper watches its parent's pool (fork leaves
+// the keeper's thread behind) starts a keeper of its own: its pool grows
+// and shrinks back, and the parent's grown pool is as it was.
+TEST(PoolGrowthTest, AForkedChildKeepsItsOwnPoolsNotItsParents) {
+  const ShmOptions o = UniqueOptions();
+  const TopicConfig c = Config(64 << 10);
+  absl::StatusOr<Writer> w = Writer::Create(o, "/parent", c, Shrinking(absl::Milliseconds(1)));
+  ASSERT_TRUE(w.ok()) << w.status();
+  std::vector<ChunkLoan> held;
+  for (int k = 0; k < 3; ++k) {
+    absl::StatusOr<ChunkLoan> loan = w->Loan(20'000);
+    ASSERT_TRUE(loan.ok()) << loan.status();
+    held.push_back(*std::move(loan));
+  }
+  ASSERT_EQ(w->pool_use().segments, 3u);  // the keeper watches it now
+  const int code = ::ringcast::testing::RunInChild([&] {
+    absl::StatusOr<Writer> mine =
+        Writer::Create(o, "/child", c, Shrinking(absl::Milliseconds(1)));
+    if (!mine.ok()) return 10;
+    {
+      std::vector<ChunkLoan> loans;
+      for (int k = 0; k < 3; ++k) {
+        absl::StatusOr<ChunkLoan> loan = mine->Loan(20'000);
+        if (!loan.ok()) return 11;
+        loans.push_back(*std::move(loan));
+      }
+    }
+    if (!WaitUntil([&] { return mine->pool_use().segments == 1; })) return 12;
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "child step " << code << " failed (see the test body)";
+  EXPECT_EQ(w->pool_use().segments, 3u);
+  EXPECT_EQ(FilesWithPrefix(kShmDir, PoolStem(o)).size(), 3u) << "only the parent's pool is left";
+  held.clear();
+  EXPECT_TRUE(WaitUntil([&] { return w->pool_use().segments == 1; }));
+}
+
 }  // namespace
 }  // namespace ringcast::transport
