@@ -474,6 +474,10 @@ TEST(PoolGrowthTest, AnIdlePoolGivesItsMemoryBackWhileASubscriberStillMapsIt) {
 // the keeper's thread behind) starts a keeper of its own: its pool grows
 // and shrinks back, and the parent's grown pool is as it was.
 TEST(PoolGrowthTest, AForkedChildKeepsItsOwnPoolsNotItsParents) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer cannot start threads in a child forked from a process "
+                  "with threads, and this child must start its keeper";
+#endif
   const ShmOptions o = UniqueOptions();
   const TopicConfig c = Config(64 << 10);
   absl::StatusOr<Writer> w = Writer::Create(o, "/parent", c, Shrinking(absl::Milliseconds(1)));
