@@ -24,7 +24,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -80,7 +79,11 @@ class PoolChain {
   }
   // True once after a growth past a class's first segment while the
   // keeper was not looking: the owner then asks it to (StartKeeping).
-  bool TakeKeepRequest() { return std::exchange(keep_request_, false); }
+  bool TakeKeepRequest() {
+    if (!keep_request_) return false;  // every loan asks: a load, no store
+    keep_request_ = false;
+    return true;
+  }
   static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
   std::uint64_t family() const { return family_; }

@@ -286,27 +286,26 @@ void Segment::Reset() {
   fd_ = -1;
 }
 
-absl::Status Segment::Commit(std::uint64_t offset, std::uint64_t length) const {
+absl::Status Segment::CheckWritableRange(absl::string_view verb, std::uint64_t offset,
+                                          std::uint64_t length) const {
   if (!writable()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("segment ", path_, " is mapped read-only; only a participant commits"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "segment ", path_, " is mapped read-only; only a participant ", verb));
   }
   if (offset > size_ || length > size_ - offset) {
     return absl::OutOfRangeError(absl::StrCat("segment ", path_, ": bytes ", offset, "+", length,
                                               " lie past its end at ", size_));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Segment::Commit(std::uint64_t offset, std::uint64_t length) const {
+  RINGCAST_RETURN_IF_ERROR(CheckWritableRange("commits", offset, length));
   return internal::CommitRange(fd_, path_, offset, length);
 }
 
 absl::Status Segment::Discard(std::uint64_t offset, std::uint64_t length) const {
-  if (!writable()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("segment ", path_, " is mapped read-only; only a participant discards"));
-  }
-  if (offset > size_ || length > size_ - offset) {
-    return absl::OutOfRangeError(absl::StrCat("segment ", path_, ": bytes ", offset, "+", length,
-                                              " lie past its end at ", size_));
-  }
+  RINGCAST_RETURN_IF_ERROR(CheckWritableRange("discards", offset, length));
   if (length == 0) return absl::OkStatus();
   if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                   static_cast<off_t>(length)) != 0) {

@@ -144,6 +144,10 @@ class Segment {
   absl::Status Discard(std::uint64_t offset, std::uint64_t length) const;
 
  private:
+  // FailedPrecondition for an observer, OutOfRange past the end; `verb`
+  // names what was refused.
+  absl::Status CheckWritableRange(absl::string_view verb, std::uint64_t offset,
+                                  std::uint64_t length) const;
   Segment(std::string name, std::string path, int fd, std::byte* base,
           std::uint64_t size, Access access)
       : name_(std::move(name)), path_(std::move(path)), fd_(fd), base_(base),

@@ -1,7 +1,5 @@
 // The examples as a newcomer runs them. The camera, at its topic's declared
 // QoS, in a /dev/shm of 64 MiB: what Docker gives a container by default.
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,9 +26,11 @@ TEST(ExamplesTest, CameraRunsInDockersDefault64MiBOfShm) {
   const int code = ringcast::testing::RunInChild(
       [&] {
         ::close(out[0]);
-        if (::unshare(CLONE_NEWNS) != 0) return 10;
-        if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
-        if (::mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=64m,mode=1777") != 0) return 12;
+        // Steps 10-12: unshare, private mounts, the mount.
+        if (const int step = ringcast::testing::MountPrivateTmpfs("/dev/shm", "size=64m,mode=1777");
+            step != 0) {
+          return 9 + step;
+        }
         const pid_t camera = ::fork();
         if (camera == 0) {
           ::dup2(out[1], STDOUT_FILENO);

@@ -87,20 +87,21 @@ void KillChild(pid_t pid) {
   }
 }
 
+int MountPrivateTmpfs(const std::string& dir, const char* options) {
+  if (::unshare(CLONE_NEWNS) != 0) return 1;
+  if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 2;
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, options) != 0) return 3;
+  return 0;
+}
+
 std::string WhyNoPrivateTmpfs() {
   static const std::string why = [] {
     if (::geteuid() != 0) return std::string("needs root to mount a tmpfs");
     char tmpl[] = "/tmp/ringcast-probe-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) return std::string("cannot make a scratch directory in /tmp");
     const std::string dir = tmpl;
-    const int step = RunInChild(
-        [&] {
-          if (::unshare(CLONE_NEWNS) != 0) return 1;
-          if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 2;
-          if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0) return 3;
-          return 0;
-        },
-        absl::Seconds(10));
+    const int step =
+        RunInChild([&] { return MountPrivateTmpfs(dir, "size=64k"); }, absl::Seconds(10));
     ::rmdir(dir.c_str());
     switch (step) {
       case 0: return std::string();

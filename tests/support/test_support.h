@@ -53,6 +53,12 @@ void KillChild(pid_t pid);
 // returns its last answer. For what another thread does in its own time.
 bool WaitUntil(absl::FunctionRef<bool()> done, absl::Duration timeout = absl::Seconds(10));
 
+// In a child (RunInChild): moves this process into a private mount
+// namespace and mounts a tmpfs with `options` (e.g. "size=4m") on `dir`.
+// 0, or the step that failed: 1 unshare, 2 making mounts private, 3 the
+// mount.
+int MountPrivateTmpfs(const std::string& dir, const char* options);
+
 // Why this process cannot mount a small tmpfs in a private mount namespace
 // (not root; no CAP_SYS_ADMIN, as in a chroot or an unprivileged
 // container), or "" when it can. Probed once, in a child, by doing it.

@@ -1,8 +1,6 @@
 // Pools that grow with use: nothing committed before a loan, growth by
 // doubling up to the plan, size classes that fit the message, shrinking
 // after idle, and subscribers that follow all of it on their own.
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -422,9 +420,10 @@ TEST(PoolGrowthTest, AnIdlePoolGivesItsMemoryBackWhileASubscriberStillMapsIt) {
   ShmOptions o = UniqueOptions();
   o.dir = ::mkdtemp(tmpl);
   const int code = ::ringcast::testing::RunInChild([&] {
-    if (::unshare(CLONE_NEWNS) != 0) return 10;
-    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
-    if (::mount("tmpfs", o.dir.c_str(), "tmpfs", 0, "size=32m") != 0) return 12;
+    // Steps 10-12: unshare, private mounts, the mount.
+    if (const int step = ::ringcast::testing::MountPrivateTmpfs(o.dir, "size=32m"); step != 0) {
+      return 9 + step;
+    }
     const auto used = [&]() -> std::int64_t {
       struct statvfs v {};
       if (::statvfs(o.dir.c_str(), &v) != 0) return -1;

@@ -2,9 +2,7 @@
 // and crashes of subscribers and publishers holding chunks.
 #include "transport/pool.h"
 
-#include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -375,9 +373,10 @@ TEST(PooledTopicTest, GrowthIntoAFullDirectoryIsAClearErrorForThatLoan) {
   ShmOptions o = UniqueOptions();
   o.dir = ::mkdtemp(tmpl);
   const int code = ::ringcast::testing::RunInChild([&] {
-    if (::unshare(CLONE_NEWNS) != 0) return 10;
-    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
-    if (::mount("tmpfs", o.dir.c_str(), "tmpfs", 0, "size=4m") != 0) return 12;
+    // Steps 10-12: unshare, private mounts, the mount.
+    if (const int step = ::ringcast::testing::MountPrivateTmpfs(o.dir, "size=4m"); step != 0) {
+      return 9 + step;
+    }
     {
       // 8 + 4 x 8 + 4 = 44 chunks of 1 MiB planned; nothing committed yet.
       absl::StatusOr<Writer> w = Writer::Create(o, "/big", PooledConfig(1 << 20));

@@ -2,9 +2,7 @@
 #include "transport/segment.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -357,9 +355,10 @@ TEST(SegmentTest, FullDirectoryIsAnErrorAtCreationNotASigbus) {
   const std::string name = Name(o);
   // In a private mount namespace, a 256 KiB tmpfs over the scratch dir.
   const int code = RunInChild([&] {
-    if (::unshare(CLONE_NEWNS) != 0) return 10;
-    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
-    if (::mount("tmpfs", o.dir.c_str(), "tmpfs", 0, "size=256k") != 0) return 12;
+    // Steps 10-12: unshare, private mounts, the mount.
+    if (const int step = ::ringcast::testing::MountPrivateTmpfs(o.dir, "size=256k"); step != 0) {
+      return 9 + step;
+    }
     absl::StatusOr<Segment> big =
         Segment::Create(o, name, SegmentKind::kTopic, 8 << 20, FillPattern);
     if (big.status().code() != absl::StatusCode::kResourceExhausted) return 13;
